@@ -1,0 +1,55 @@
+"""Configuration of an embedded bpf-mcp: plain frozen values, filled in by the caller."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+
+@attrs.frozen
+class Backoff:
+    """How the supervisor retries a failed reader.
+
+    The n-th consecutive failure waits `min(cap, initial * factor**(n-1))` seconds, scaled by
+    a random factor in `[1 - jitter, 1 + jitter]`. After `max_failures` failures within
+    `window` seconds the supervisor stops retrying quickly and only re-checks the source
+    every `recheck` seconds, so a source that appears later (tracefs mounted after start)
+    is still picked up without restarting the server.
+    """
+
+    initial: float = 0.5
+    factor: float = 2.0
+    cap: float = 30.0
+    jitter: float = 0.2
+    max_failures: int = 6
+    window: float = 300.0
+    recheck: float = 60.0
+
+    def delay(self, failures: int, random_unit: float) -> float:
+        """Seconds to wait after `failures` consecutive failures; `random_unit` is in [0, 1)."""
+        base = min(self.cap, self.initial * self.factor ** max(0, failures - 1))
+        return base * (1.0 - self.jitter + 2.0 * self.jitter * random_unit)
+
+
+@attrs.frozen
+class Config:
+    """Everything an embedded server needs to know; the CLI builds one from its options.
+
+    `sysroot` prefixes every kernel path, so a captured snapshot or a host filesystem
+    mounted into a container can be served. `refresh_interval` bounds how old an answer
+    can be: each reader re-checks its source's signature that often. `load_wait` is how long
+    a query waits for a source that is still loading before it answers an error.
+    `read_timeout` bounds one load attempt of one source.
+    """
+
+    sysroot: Path = Path("/")
+    refresh_interval: float = 5.0
+    load_wait: float = 30.0
+    read_timeout: float = 60.0
+    backoff: Backoff = Backoff()
+    max_in_flight: int = 64
+
+    def path(self, relative: str) -> Path:
+        """The absolute path of a kernel file given relative to the root (no leading '/')."""
+        return self.sysroot / relative.lstrip("/")

@@ -1,0 +1,63 @@
+"""Errors a caller of bpf-mcp can meet, each carrying a sentence a person can act on."""
+
+from __future__ import annotations
+
+import attrs
+
+
+class BpfMcpError(Exception):
+    """Base of every error bpf-mcp raises on purpose; `str(err)` is the sentence to show."""
+
+
+class InvalidArgument(BpfMcpError):
+    """A tool was called with arguments it cannot accept."""
+
+
+class NotFound(BpfMcpError):
+    """A named object (type, tracepoint, function) does not exist on this kernel."""
+
+
+class ServerClosed(BpfMcpError):
+    """The router is gone, so no query can be answered (the server is shutting down)."""
+
+
+class SourceLoadTimeout(BpfMcpError):
+    """A source a query needs was still loading when the query's wait ran out."""
+
+
+@attrs.frozen
+class SourceFailure:
+    """Why a kernel source could not be read: data, so it can cross channels and be shown.
+
+    `cause` is one of: "missing", "not-mounted", "permission", "corrupt", "timeout", "io",
+    "internal". `fix` is what a person can do about it ("" when nothing can be done).
+    """
+
+    source: str
+    path: str
+    cause: str
+    detail: str
+    fix: str = ""
+
+    def sentence(self) -> str:
+        """One sentence naming the source, the path, the cause and the fix."""
+        text = f"The {self.source} source could not be read from {self.path}: {self.detail}"
+        if not text.endswith("."):
+            text += "."
+        if self.fix:
+            text += f" To fix: {self.fix}"
+            if not text.endswith("."):
+                text += "."
+        return text
+
+
+class SourceError(BpfMcpError):
+    """Raised by readers (and answered to tools) when a source fails; wraps a SourceFailure."""
+
+    def __init__(self, failure: SourceFailure) -> None:
+        super().__init__(failure.sentence())
+        self.failure = failure
+
+
+class SourceUnavailable(BpfMcpError):
+    """A tool needs a source that is failed (not merely loading)."""

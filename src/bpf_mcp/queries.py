@@ -1,0 +1,172 @@
+"""Typed queries: the arguments of each tool, validated, as frozen values.
+
+Each query class is also the tool's input schema (see `schema.py`): field metadata carries
+the description and bounds, and attrs validators enforce the same bounds when a query is
+built from a tool call's arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import attrs
+
+from .sources import Source
+
+MAX_LIMIT = 1000
+MAX_PATTERN = 256
+
+
+def _doc(text: str, **bounds: Any) -> dict[str, Any]:
+    return {"description": text, **bounds}
+
+
+def _no_nul(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(f"{attribute.name} must not contain a NUL character")
+
+
+_TEXT_BOUNDS: Any = attrs.validators.and_(
+    attrs.validators.min_len(1), attrs.validators.max_len(MAX_PATTERN)
+)
+
+
+_KIND_BOUNDS: Any = [attrs.validators.min_len(1), attrs.validators.max_len(32), _no_nul]
+
+
+def _pattern_field(what: str) -> Any:
+    return attrs.field(
+        default=None,
+        validator=attrs.validators.optional([_TEXT_BOUNDS, _no_nul]),
+        metadata=_doc(
+            f"Case-insensitive substring to look for in {what}. Omit to list everything.",
+            minLength=1,
+            maxLength=MAX_PATTERN,
+        ),
+    )
+
+
+def _limit_field(default: int = 100) -> Any:
+    return attrs.field(
+        default=default,
+        validator=[attrs.validators.ge(1), attrs.validators.le(MAX_LIMIT)],
+        metadata=_doc(
+            f"Largest number of items to return (1-{MAX_LIMIT}).",
+            minimum=1,
+            maximum=MAX_LIMIT,
+        ),
+    )
+
+
+def _offset_field() -> Any:
+    return attrs.field(
+        default=0,
+        validator=[attrs.validators.ge(0), attrs.validators.le(10_000_000)],
+        metadata=_doc(
+            "Number of matching items to skip; pass the previous answer's next_offset.",
+            minimum=0,
+            maximum=10_000_000,
+        ),
+    )
+
+
+@attrs.frozen
+class ListTracepoints:
+    """Tracepoints from tracefs, filtered by category and/or name."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.TRACEFS})
+
+    category: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional([_TEXT_BOUNDS, _no_nul]),
+        metadata=_doc(
+            "Case-insensitive substring of the category (the part before ':', e.g. 'sched').",
+            minLength=1,
+            maxLength=MAX_PATTERN,
+        ),
+    )
+    pattern: str | None = _pattern_field("the full name 'category:event'")
+    limit: int = _limit_field()
+    offset: int = _offset_field()
+    include_format: bool = attrs.field(
+        default=False,
+        metadata=_doc("Also return each event's raw format file text (large: ~1.5 KB each)."),
+    )
+
+
+@attrs.frozen
+class ListKernelFunctions:
+    """Text symbols of /proc/kallsyms, filtered by name."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.KALLSYMS})
+
+    pattern: str | None = _pattern_field("the function name")
+    limit: int = _limit_field()
+    offset: int = _offset_field()
+    include_padding: bool = attrs.field(
+        default=False,
+        metadata=_doc("Also list the '__pfx_' padding symbols the compiler adds before functions."),
+    )
+
+
+@attrs.frozen
+class GetBtfTypes:
+    """Named types of the kernel's BTF, filtered by name and kind."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
+
+    pattern: str | None = _pattern_field("the type name")
+    kind: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(_KIND_BOUNDS),
+        metadata=_doc(
+            "Only types of this BTF kind: int, ptr, array, struct, union, enum, fwd, typedef,"
+            " volatile, const, restrict, func, func_proto, var, datasec, float, decl_tag,"
+            " type_tag, enum64.",
+            minLength=1,
+            maxLength=32,
+        ),
+    )
+    limit: int = _limit_field()
+    offset: int = _offset_field()
+
+
+@attrs.frozen
+class ListBpfProgramTypes:
+    """Values of the kernel's `enum bpf_prog_type`."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.REFERENCE})
+    prefers: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
+
+    pattern: str | None = _pattern_field("the program type name (e.g. 'kprobe', 'xdp')")
+    limit: int = _limit_field()
+    offset: int = _offset_field()
+
+
+@attrs.frozen
+class ListBpfMapTypes:
+    """Values of the kernel's `enum bpf_map_type`."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.REFERENCE})
+    prefers: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
+
+    pattern: str | None = _pattern_field("the map type name (e.g. 'hash', 'ringbuf')")
+    limit: int = _limit_field()
+    offset: int = _offset_field()
+
+
+@attrs.frozen
+class GetServerStatus:
+    """The state of every source."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset()
+
+
+Query = (
+    ListTracepoints
+    | ListKernelFunctions
+    | GetBtfTypes
+    | ListBpfProgramTypes
+    | ListBpfMapTypes
+    | GetServerStatus
+)

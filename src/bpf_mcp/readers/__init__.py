@@ -1,0 +1,1 @@
+"""Reader actors: one per kernel source; only a reader opens its source's files."""

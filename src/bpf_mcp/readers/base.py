@@ -1,0 +1,125 @@
+"""What every reader shares: the load/refresh loop, file reads off the event loop, and
+turning OS errors into failures a person can act on."""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Awaitable, Callable, Hashable
+from pathlib import Path
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+import attrs
+import trio
+
+from ..config import Config
+from ..errors import SourceError, SourceFailure
+from ..messages import Chunk, Complete, RouterMessage
+from ..sources import Source
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""No kernel file we read is near this; past it the file is treated as corrupt."""
+
+Emit = Callable[[Any], Awaitable[None]]
+
+
+@attrs.frozen
+class Loaded:
+    """What a load reports when it has emitted all its chunks."""
+
+    origin: str
+    summary: str
+
+
+class Reader(Protocol):
+    """One kernel source's reader: a cheap signature, and a load that emits chunks."""
+
+    source: Source
+
+    def signature(self, config: Config) -> Hashable:
+        """A value that changes when the source's data may have changed (blocking)."""
+        ...
+
+    async def load(self, config: Config, emit: Emit) -> Loaded:
+        """Read the source, emit its chunks, and say where it was read."""
+        ...
+
+
+async def in_thread(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run blocking `fn` in a worker thread; on cancellation the thread is abandoned."""
+    return await trio.to_thread.run_sync(lambda: fn(*args, **kwargs), abandon_on_cancel=True)
+
+
+def failure_from_os_error(
+    source: Source, path: Path, exc: OSError, *, fix_missing: str, fix_permission: str
+) -> SourceFailure:
+    """A SourceFailure naming why `path` could not be read and what to do."""
+    shown = str(path)
+    if isinstance(exc, FileNotFoundError) or exc.errno == errno.ENOENT:
+        return SourceFailure(source.value, shown, "missing", "the file does not exist", fix_missing)
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
+        return SourceFailure(source.value, shown, "permission", "permission denied", fix_permission)
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return SourceFailure(source.value, shown, "io", f"read failed ({reason})", "")
+
+
+def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The whole content of `path` (blocking). Raises OSError, or ValueError past `limit`."""
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path} is larger than {limit} bytes")
+    return data
+
+
+def corrupt(source: Source, path: Path, detail: str, fix: str = "") -> SourceError:
+    """The error for content that exists but cannot be understood."""
+    return SourceError(SourceFailure(source.value, str(path), "corrupt", detail, fix))
+
+
+async def run_reader(
+    reader: Reader,
+    config: Config,
+    send: trio.MemorySendChannel[RouterMessage],
+    on_loaded: Callable[[], None],
+) -> None:
+    """Load the source, then re-check its signature every `refresh_interval` and reload
+    when it changes. Runs until cancelled; raises the reader's error when a load fails.
+
+    Each load is bounded by `config.read_timeout`; running past it raises SourceError with
+    cause "timeout".
+    """
+    generation = 0
+    last: Hashable = object()
+    while True:
+        current = await _bounded(reader, config, in_thread(reader.signature, config))
+        if current != last:
+            generation += 1
+            this = generation
+
+            async def emit(payload: Any, this: int = this) -> None:
+                await send.send(Chunk(reader.source, this, payload))
+
+            loaded = await _bounded(reader, config, reader.load(config, emit))
+            await send.send(Complete(reader.source, this, loaded.origin, loaded.summary))
+            last = current
+            on_loaded()
+        await trio.sleep(config.refresh_interval)
+
+
+async def _bounded(reader: Reader, config: Config, work: Awaitable[T]) -> T:
+    with trio.move_on_after(config.read_timeout) as scope:
+        return await work
+    assert scope.cancelled_caught
+    raise SourceError(
+        SourceFailure(
+            reader.source.value,
+            str(config.sysroot),
+            "timeout",
+            f"reading took longer than {config.read_timeout:g} s",
+            "check that the file system is responsive; the server retries with backoff",
+        )
+    )

@@ -1,0 +1,139 @@
+"""The supervised reader pool: starts each reader, records its state as data, restarts a
+failed reader with capped, jittered exponential backoff, and never lets a reader's failure
+reach the rest of the server."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Sequence
+
+import trio
+
+from ..config import Backoff, Config
+from ..errors import SourceError, SourceFailure
+from ..messages import RouterMessage, StatusChanged
+from ..status import SourceStatus
+from .base import Reader, run_reader
+
+log = logging.getLogger(__name__)
+
+
+def failure_of(reader: Reader, exc: Exception) -> SourceFailure:
+    """The failure to record for an exception a reader raised."""
+    if isinstance(exc, SourceError):
+        return exc.failure
+    return SourceFailure(
+        reader.source.value,
+        "",
+        "internal",
+        f"unexpected error in the {reader.source.value} reader: {exc!r}",
+        "report this as a bpf-mcp bug, with the server's log",
+    )
+
+
+class FailureWindow:
+    """Failure times within the backoff window, to decide when to stop retrying fast."""
+
+    def __init__(self, backoff: Backoff) -> None:
+        self.backoff = backoff
+        self.times: deque[float] = deque()
+
+    def add(self, now: float) -> bool:
+        """Record a failure at `now`; True when fast retries should stop."""
+        self.times.append(now)
+        while self.times and now - self.times[0] > self.backoff.window:
+            self.times.popleft()
+        return len(self.times) >= self.backoff.max_failures
+
+
+async def supervise(
+    reader: Reader,
+    config: Config,
+    send: trio.MemorySendChannel[RouterMessage],
+    rng: random.Random,
+) -> None:
+    """Run `reader` forever, restarting it after failures; returns only when cancelled.
+
+    Catches Exception (never Cancelled): the failure is logged, sent to the router as a
+    status, and followed by a backoff sleep. After `max_failures` failures within `window`
+    seconds it waits `recheck` seconds between attempts instead.
+    """
+    backoff = config.backoff
+    window = FailureWindow(backoff)
+    consecutive = 0
+    restarts = 0
+
+    def loaded() -> None:
+        nonlocal consecutive
+        consecutive = 0
+
+    with send:
+        await send.send(
+            StatusChanged(SourceStatus(reader.source, "loading", time.time(), restarts=0))
+        )
+        while True:
+            try:
+                await run_reader(reader, config, send, loaded)
+            except Exception as exc:
+                failure = failure_of(reader, exc)
+                if failure.cause == "internal":
+                    log.exception("%s reader crashed", reader.source.value)
+                else:
+                    log.warning("%s", failure.sentence())
+                consecutive += 1
+                gave_up = window.add(trio.current_time())
+                delay = backoff.recheck if gave_up else backoff.delay(consecutive, rng.random())
+                await send.send(
+                    StatusChanged(
+                        SourceStatus(
+                            reader.source,
+                            "failed",
+                            time.time(),
+                            failure=failure,
+                            failures=consecutive,
+                            restarts=restarts,
+                            gave_up=gave_up,
+                            next_attempt_in=round(delay, 3),
+                        )
+                    )
+                )
+                await trio.sleep(delay)
+                restarts += 1
+                await send.send(
+                    StatusChanged(
+                        SourceStatus(
+                            reader.source,
+                            "loading",
+                            time.time(),
+                            failure=failure,
+                            failures=consecutive,
+                            restarts=restarts,
+                            gave_up=gave_up,
+                        )
+                    )
+                )
+
+
+async def serve_reader_pool(
+    readers: Sequence[Reader],
+    config: Config,
+    send: trio.MemorySendChannel[RouterMessage],
+    *,
+    seed: int | None = None,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Supervise every reader in one nursery until cancelled.
+
+    Takes ownership of `send`: each supervisor gets its own clone and the original is
+    closed, so the router sees end-of-channel only when every reader is gone.
+    """
+    rng = random.Random(seed)
+    with send:
+        clones = [send.clone() for _ in readers]
+    async with trio.open_nursery() as nursery:
+        for reader, clone in zip(readers, clones, strict=True):
+            nursery.start_soon(supervise, reader, config, clone, rng)
+        task_status.started()

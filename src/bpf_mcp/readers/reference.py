@@ -1,0 +1,51 @@
+"""The reference reader: the BPF reference data shipped inside the package."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from ..config import Config
+from ..errors import SourceError, SourceFailure
+from ..reference import ReferenceError, parse_reference
+from ..sources import Source
+from .base import Emit, Loaded, corrupt, in_thread
+
+REINSTALL_FIX = "reinstall bpf-mcp (pip install --force-reinstall bpf-mcp)"
+
+
+def default_path() -> Path:
+    """Where the shipped reference data lives."""
+    return Path(str(resources.files("bpf_mcp.reference").joinpath("data.json")))
+
+
+class ReferenceReader:
+    """Reads and validates the shipped reference data (or a file given for tests)."""
+
+    source = Source.REFERENCE
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_path()
+
+    def signature(self, config: Config) -> tuple[int, int]:
+        try:
+            st = self.path.stat()
+        except OSError as exc:
+            raise SourceError(
+                SourceFailure(self.source.value, str(self.path), "missing", str(exc), REINSTALL_FIX)
+            ) from None
+        return st.st_size, st.st_mtime_ns
+
+    async def load(self, config: Config, emit: Emit) -> Loaded:
+        try:
+            text = await in_thread(self.path.read_text, encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise corrupt(self.source, self.path, str(exc), REINSTALL_FIX) from None
+        try:
+            data = parse_reference(text)
+        except ReferenceError as exc:
+            raise corrupt(self.source, self.path, str(exc), REINSTALL_FIX) from None
+        await emit(data)
+        return Loaded(
+            str(self.path), f"{len(data.prog_types)} program and {len(data.map_types)} map types"
+        )

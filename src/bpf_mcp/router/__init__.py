@@ -1,0 +1,1 @@
+"""The router: the only holder of indexed data, answering queries with pure functions."""

@@ -1,0 +1,170 @@
+"""The router actor: takes chunks and statuses from the reader pool and queries from
+transports, keeps the indexes, and answers each request exactly once."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import attrs
+import trio
+
+from ..config import Config
+from ..errors import BpfMcpError, SourceUnavailable
+from ..messages import Chunk, Complete, Reply, Request, RouterMessage, StatusChanged
+from ..sources import Source
+from ..status import SourceStatus
+from .answers import View, answer
+from .indexes import build_index
+
+log = logging.getLogger(__name__)
+
+
+def readiness(query: Any, statuses: dict[Source, SourceStatus]) -> BpfMcpError | bool:
+    """True when `query` can be answered now, False when it must wait for a loading
+    source, or the error to answer when a source it needs has failed."""
+    for source in type(query).needs:
+        status = statuses[source]
+        if status.failure is not None and status.state != "ready":
+            retrying = " bpf-mcp is retrying now." if status.state == "loading" else ""
+            return SourceUnavailable(status.failure.sentence() + retrying)
+        if status.state == "loading":
+            return False
+    # A preferred source is waited for only on its first load; after a failure the
+    # answer falls back at once.
+    return all(
+        statuses[s].state != "loading" or statuses[s].failure is not None
+        for s in getattr(type(query), "prefers", ())
+    )
+
+
+@attrs.define
+class RouterState:
+    """The router's own state; only the router task touches it."""
+
+    config: Config
+    statuses: dict[Source, SourceStatus]
+    indexes: dict[Source, Any] = attrs.Factory(dict)
+    staging: dict[Source, tuple[int, list[Any]]] = attrs.Factory(dict)
+    parked: list[Request] = attrs.Factory(list)
+
+    def view(self) -> View:
+        return View(
+            dict(self.indexes),
+            dict(self.statuses),
+            str(self.config.sysroot),
+            self.config.refresh_interval,
+        )
+
+    def take_chunk(self, msg: Chunk) -> None:
+        generation, chunks = self.staging.get(msg.source, (msg.generation, []))
+        if generation != msg.generation:
+            chunks = []
+        chunks.append(msg.payload)
+        self.staging[msg.source] = (msg.generation, chunks)
+
+    def complete(self, msg: Complete) -> None:
+        generation, chunks = self.staging.pop(msg.source, (msg.generation, []))
+        if generation != msg.generation:
+            chunks = []
+        self.indexes[msg.source] = build_index(msg.source, chunks)
+        now = time.time()
+        self.statuses[msg.source] = attrs.evolve(
+            self.statuses[msg.source],
+            state="ready",
+            since=now,
+            loaded_at=now,
+            origin=msg.origin,
+            summary=msg.summary,
+            failure=None,
+            failures=0,
+            gave_up=False,
+            next_attempt_in=None,
+        )
+
+    def status_changed(self, status: SourceStatus) -> None:
+        previous = self.statuses[status.source]
+        if status.state == "loading" and previous.state == "ready":
+            # A reader restarted after serving data: keep answering from the data until a
+            # failure or a new complete load replaces it.
+            self.statuses[status.source] = attrs.evolve(previous, restarts=status.restarts)
+            return
+        if status.state == "failed":
+            self.indexes.pop(status.source, None)
+            self.staging.pop(status.source, None)
+        self.statuses[status.source] = attrs.evolve(
+            status,
+            loaded_at=None if status.state == "failed" else previous.loaded_at,
+            origin=status.origin or previous.origin,
+        )
+
+
+def _respond(request: Request, reply: Reply) -> None:
+    try:
+        request.reply.send_nowait(reply)
+    except (trio.BrokenResourceError, trio.ClosedResourceError, trio.WouldBlock):
+        pass  # the asker stopped waiting (timeout or cancellation): nothing to tell
+    finally:
+        request.reply.close()
+
+
+def _try_answer(state: RouterState, request: Request) -> bool:
+    """Answer `request` if its sources allow; False when it must stay parked."""
+    ready = readiness(request.query, state.statuses)
+    if ready is False:
+        return False
+    if isinstance(ready, BpfMcpError):
+        _respond(request, Reply(error=ready))
+        return True
+    try:
+        result = answer(request.query, state.view())
+    except BpfMcpError as exc:
+        _respond(request, Reply(error=exc))
+    except Exception as exc:
+        log.exception("internal error answering %s", type(request.query).__name__)
+        _respond(request, Reply(error=BpfMcpError(f"Internal error in bpf-mcp: {exc!r}.")))
+    else:
+        _respond(request, Reply(result=result))
+    return True
+
+
+def _retry_parked(state: RouterState) -> None:
+    waiting, state.parked = state.parked, []
+    for request in waiting:
+        if not _try_answer(state, request):
+            state.parked.append(request)
+
+
+def initial_statuses(now: float) -> dict[Source, SourceStatus]:
+    return {source: SourceStatus(source, "loading", now) for source in Source}
+
+
+async def serve_router(
+    config: Config,
+    inbox: trio.MemoryReceiveChannel[RouterMessage],
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Run the router until its inbox closes (every sender gone) or it is cancelled.
+
+    Parked requests are dropped on exit; their askers see a closed reply channel.
+    """
+    state = RouterState(config, initial_statuses(time.time()))
+    task_status.started()
+    with inbox:
+        async for message in inbox:
+            match message:
+                case Request():
+                    if not _try_answer(state, message):
+                        state.parked.append(message)
+                case Chunk():
+                    state.take_chunk(message)
+                case Complete():
+                    state.complete(message)
+                    _retry_parked(state)
+                case StatusChanged():
+                    state.status_changed(message.status)
+                    _retry_parked(state)
+    for request in state.parked:
+        request.reply.close()

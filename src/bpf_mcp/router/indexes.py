@@ -1,0 +1,119 @@
+"""Indexes the router holds, one per source, each built whole from a load's chunks.
+
+A refresh builds a new index and the router swaps it in at once, so a query never sees a
+half-updated source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from ..btf import Btf, Kind
+from ..kallsyms import SymbolTable, is_padding
+from ..reference import ReferenceData
+from ..sources import Source
+from ..tracefs import EventFormat
+
+
+@attrs.frozen
+class TracepointRecord:
+    """One event of `available_events` with its parsed format and the raw text."""
+
+    category: str
+    event: str
+    format: EventFormat
+    raw: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.category}:{self.event}"
+
+
+@attrs.frozen
+class TracefsChunk:
+    """What the tracefs reader sends: where it read, and a batch of events."""
+
+    mount: str
+    records: tuple[TracepointRecord, ...]
+
+
+@attrs.frozen
+class TracefsIndex:
+    """Every tracepoint, sorted by name, with a lookup by 'category:event'."""
+
+    mount: str
+    records: tuple[TracepointRecord, ...]
+    by_name: dict[str, TracepointRecord] = attrs.field(eq=False)
+
+    @classmethod
+    def build(cls, chunks: Sequence[TracefsChunk]) -> TracefsIndex:
+        records = sorted((r for c in chunks for r in c.records), key=lambda r: r.name)
+        mount = chunks[0].mount if chunks else ""
+        return cls(mount, tuple(records), {r.name: r for r in records})
+
+
+@attrs.frozen
+class KallsymsIndex:
+    """The symbol table with text symbols ordered by name (then by file order).
+
+    `functions` leaves out the `__pfx_` padding symbols, `with_padding` keeps them; the
+    `folded_*` lists hold the case-folded names in the same order, for fast matching.
+    """
+
+    table: SymbolTable
+    functions: tuple[int, ...]
+    with_padding: tuple[int, ...]
+    folded_functions: tuple[str, ...] = attrs.field(eq=False)
+    folded_with_padding: tuple[str, ...] = attrs.field(eq=False)
+
+    @classmethod
+    def build(cls, chunks: Sequence[SymbolTable]) -> KallsymsIndex:
+        table = SymbolTable.concat(list(chunks))
+        names = table.names
+        text = sorted(
+            (i for i in range(len(table)) if table.is_text(i)), key=lambda i: (names[i], i)
+        )
+        functions = tuple(i for i in text if not is_padding(names[i]))
+        return cls(
+            table,
+            functions,
+            tuple(text),
+            tuple(names[i].casefold() for i in functions),
+            tuple(names[i].casefold() for i in text),
+        )
+
+
+@attrs.frozen
+class BtfIndex:
+    """The vmlinux BTF, with lazily computed id lists per kind."""
+
+    btf: Btf
+    _by_kind: dict[Kind, tuple[int, ...]] = attrs.field(factory=dict, eq=False)
+
+    def named_of_kind(self, kind: Kind) -> tuple[int, ...]:
+        """Named ids of one kind, ascending (computed once, then cached)."""
+        ids = self._by_kind.get(kind)
+        if ids is None:
+            btf = self.btf
+            ids = tuple(i for i in btf.named_ids() if btf.kind(i) == kind)
+            self._by_kind[kind] = ids
+        return ids
+
+
+def build_index(source: Source, chunks: Sequence[Any]) -> Any:
+    """The index of `source` from the chunks of one complete load."""
+    match source:
+        case Source.TRACEFS:
+            return TracefsIndex.build(chunks)
+        case Source.KALLSYMS:
+            return KallsymsIndex.build(chunks)
+        case Source.BTF:
+            (btf,) = chunks
+            return BtfIndex(btf)
+        case Source.REFERENCE:
+            (data,) = chunks
+            assert isinstance(data, ReferenceData)
+            return data

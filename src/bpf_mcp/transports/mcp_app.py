@@ -1,0 +1,121 @@
+"""The MCP server object shared by every transport: tool listing and tool calls, with the
+one boundary function that turns project errors into `isError` results."""
+
+from __future__ import annotations
+
+import json
+import logging
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import mcp_types as types
+from mcp import MCPError
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel import Server
+
+from ..api import BpfMcp
+from ..convert import structure_arguments, unstructure
+from ..errors import BpfMcpError
+from ..tools import TOOLS, TOOLS_BY_NAME, ToolSpec
+
+log = logging.getLogger(__name__)
+
+TOOLS_PAGE = 50
+INSTRUCTIONS = (
+    "bpf-mcp answers questions about the BPF and tracing facilities of the Linux kernel it"
+    " runs on, from the kernel's own files: tracepoints and their fields, kernel functions,"
+    " BTF types, BPF program and map types. It is read-only."
+)
+
+
+def package_version() -> str:
+    try:
+        return version("bpf-mcp")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        return "0+unknown"
+
+
+def tool_definition(spec: ToolSpec) -> types.Tool:
+    return types.Tool(
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        input_schema=spec.input_schema(),
+        output_schema=spec.output_schema(),
+        annotations=types.ToolAnnotations(
+            title=spec.title,
+            read_only_hint=True,
+            destructive_hint=False,
+            idempotent_hint=True,
+            open_world_hint=False,
+        ),
+    )
+
+
+def error_result(message: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(text=message)], is_error=True)
+
+
+def parse_cursor(cursor: str | None, total: int) -> int:
+    """The offset a list cursor stands for; MCPError(-32602) for a cursor we never issued."""
+    if cursor is None:
+        return 0
+    if cursor.isdigit() and int(cursor) <= total:
+        return int(cursor)
+    raise MCPError(types.INVALID_PARAMS, f"Invalid cursor {cursor[:40]!r}")
+
+
+async def call_tool(
+    handle: BpfMcp, name: str, arguments: dict[str, Any] | None
+) -> types.CallToolResult:
+    """Run one tool call through the router; every project error becomes `isError`.
+
+    Unknown tool names raise MCPError (-32602). Cancellation passes through; any other
+    exception is logged with its traceback and answered as a generic internal error.
+    """
+    spec = TOOLS_BY_NAME.get(name)
+    if spec is None:
+        raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {name[:100]!r}")
+    try:
+        query: Any = structure_arguments(arguments, spec.query)
+        result = await handle.query(query)
+    except BpfMcpError as exc:
+        return error_result(str(exc))
+    except Exception:
+        log.exception("tool %s failed", name)
+        return error_result(f"Internal error in bpf-mcp while running {name}; see the server log.")
+    payload = unstructure(result)
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return types.CallToolResult(content=[types.TextContent(text=text)], structured_content=payload)
+
+
+def build_server(handle: BpfMcp) -> Server[Any]:
+    """The low-level MCP server answering from `handle`."""
+    definitions = [tool_definition(spec) for spec in TOOLS]
+
+    async def on_list_tools(
+        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        start = parse_cursor(params.cursor if params else None, len(definitions))
+        stop = start + TOOLS_PAGE
+        return types.ListToolsResult(
+            tools=definitions[start:stop],
+            next_cursor=str(stop) if stop < len(definitions) else None,
+        )
+
+    async def on_call_tool(
+        ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        return await call_tool(handle, params.name, params.arguments)
+
+    return Server(
+        "bpf-mcp",
+        version=package_version(),
+        title="bpf-mcp",
+        instructions=INSTRUCTIONS,
+        on_list_tools=on_list_tools,
+        on_call_tool=on_call_tool,
+    )
+
+
+__all__ = ["build_server", "call_tool"]
