@@ -1,0 +1,7 @@
+"""Pure parsers for tracefs text: text in, frozen values out; no I/O."""
+
+from bpf_mcp.tracefs.errors import FormatError
+from bpf_mcp.tracefs.events import parse_available_events
+from bpf_mcp.tracefs.format import EventFormat, Field, parse_format
+
+__all__ = ["EventFormat", "Field", "FormatError", "parse_available_events", "parse_format"]
