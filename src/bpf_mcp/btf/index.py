@@ -123,7 +123,7 @@ class Btf:
         kind = _KINDS[(btf._words[pos + 1] >> 24) & 0x1F]
         if kind not in kinds:
             raise BtfError(
-                f"{self.object_name}: type id {tid} is a {kind.label}, which has no {part}"
+                f"{self.object_name}: type id {tid} is of kind {kind.label}, which has no {part}"
             )
         return btf, pos, kind
 

@@ -1,0 +1,77 @@
+"""Name lookups, ids by kind, resolve and decl tags."""
+
+from __future__ import annotations
+
+import pytest
+
+from bpf_mcp.btf import Btf, BtfError, Kind, parse_btf
+
+from .builder import BtfBuilder
+
+
+def test_named_ids_are_ascending_and_named(kinds: Btf) -> None:
+    ids = kinds.named_ids()
+    assert list(ids) == sorted(ids)
+    assert all(kinds.name(t) for t in ids)
+    unnamed = set(range(1, kinds.last_id + 1)) - set(ids)
+    assert all(kinds.name(t) == "" for t in unnamed)
+    assert kinds.named_ids() is ids  # cached
+
+
+def test_find(kinds: Btf) -> None:
+    assert kinds.find("outer") == tuple(t for t in kinds.named_ids() if kinds.name(t) == "outer")
+    assert kinds.find("no_such_type") == ()
+    assert kinds.find("") == ()
+
+
+def test_find_returns_every_duplicate() -> None:
+    b = BtfBuilder()
+    first = b.int_("dup", 4, 32)
+    b.int_("other", 4, 32)
+    second = b.ref(Kind.TYPEDEF, first, "dup")
+    third = b.add(Kind.FWD, "dup")
+    btf = parse_btf(b.blob())
+    assert btf.find("dup") == (first, second, third)
+
+
+def test_search_names(kinds: Btf) -> None:
+    assert [kinds.name(t) for t in kinds.search_names("u32")] == ["u32", "my_u32", "chained_u32"]
+    assert kinds.search_names("U32") == []
+    assert kinds.search_names("U32", case_sensitive=False) == kinds.search_names("u32")
+    assert kinds.search_names("") == list(kinds.named_ids())
+    assert kinds.search_names("\0") == []
+    assert kinds.search_names("zzz_not_there") == []
+
+
+def test_ids_of_kind(kinds: Btf) -> None:
+    funcs = kinds.ids_of_kind(Kind.FUNC)
+    assert [kinds.name(t) for t in funcs] == ["use_all", "scale", "helper", "log_message"]
+    assert kinds.ids_of_kind(Kind.DECL_TAG) == ()
+    total = sum(len(kinds.ids_of_kind(k)) for k in Kind)
+    assert total == len(kinds)
+
+
+def test_resolve_non_modifier_is_itself(kinds: Btf) -> None:
+    (outer,) = kinds.find("outer")
+    assert kinds.resolve(outer) == outer
+    assert kinds.resolve(0) == 0
+
+
+@pytest.mark.parametrize("length", [1, 2, 40, 100])
+def test_resolve_loop_raises(length: int) -> None:
+    b = BtfBuilder()
+    first = b.next_id
+    for i in range(length):
+        b.ref(Kind.TYPEDEF if i % 2 else Kind.CONST, first + (i + 1) % length, f"t{i}")
+    btf = parse_btf(b.blob())
+    with pytest.raises(BtfError, match="loops"):
+        btf.resolve(first)
+
+
+def test_long_chain_without_loop_resolves() -> None:
+    b = BtfBuilder()
+    target = b.int_("int", 4, 32)
+    tid = target
+    for i in range(200):
+        tid = b.ref(Kind.TYPEDEF, tid, f"t{i}")
+    assert parse_btf(b.blob()).resolve(tid) == target
