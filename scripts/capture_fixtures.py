@@ -137,26 +137,31 @@ def mounted(path: Path, fstype: str, notes: list[str]) -> Iterator[None]:
         subprocess.run(["umount", str(path)], check=False)
 
 
-def tracefs_source(root: Path) -> str | None:
+def tracefs_source(root: Path) -> tuple[str | None, OSError]:
+    """The mount (relative to `root`) holding `available_events`, else why there is none."""
+    reason: OSError = FileNotFoundError(errno.ENOENT, "tracefs is not mounted")
     for candidate in (TRACEFS, LEGACY_TRACEFS):
-        if (root / candidate / "available_events").exists():
-            return candidate
-    return None
+        try:
+            (root / candidate / "available_events").stat()
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            if reason.errno == errno.ENOENT:
+                reason = error
+            continue
+        return candidate, reason
+    return None, reason
 
 
 def capture_tracefs(capture: Capture, source: str) -> dict[str, int]:
     for name in TRACEFS_FILES:
         capture.copy(f"{source}/{name}", f"{TRACEFS}/{name}")
-    events = capture.root / source / "events"
     formats = 0
-    for category in sorted(events.iterdir()):
-        if not category.is_dir():
-            continue
-        for event in sorted(category.iterdir()):
-            if not event.is_dir():
-                continue
-            relative = f"events/{category.name}/{event.name}/format"
-            if capture.copy(f"{source}/{relative}", f"{TRACEFS}/{relative}") is not None:
+    for category in list_dirs(capture, f"{source}/events", f"{TRACEFS}/events"):
+        relative = f"events/{category}"
+        for event in list_dirs(capture, f"{source}/{relative}", f"{TRACEFS}/{relative}"):
+            path = f"{relative}/{event}/format"
+            if capture.copy(f"{source}/{path}", f"{TRACEFS}/{path}") is not None:
                 formats += 1
     counts = {"event_format_files": formats}
     available = capture.files.get(f"{TRACEFS}/available_events", {})
@@ -164,6 +169,16 @@ def capture_tracefs(capture: Capture, source: str) -> dict[str, int]:
         text = (capture.out / TRACEFS / "available_events").read_text()
         counts["available_events"] = sum(1 for line in text.splitlines() if line.strip())
     return counts
+
+
+def list_dirs(capture: Capture, source: str, target: str) -> list[str]:
+    """The sorted names of the directories in `root/source`; an error is recorded."""
+    try:
+        entries = sorted((capture.root / source).iterdir())
+    except OSError as error:
+        capture.record_error(target, error, source)
+        return []
+    return [entry.name for entry in entries if entry.is_dir()]
 
 
 def capture_event_sources(capture: Capture) -> int:
@@ -205,20 +220,23 @@ def run(root: Path, out: Path) -> dict[str, Any]:
     capture = Capture(root, out)
     notes: list[str] = []
     counts: dict[str, int | None] = {}
+    if os.geteuid() != 0:
+        notes.append(
+            f"captured as uid {os.geteuid()}, not root: files root alone may read are "
+            "recorded as errors, and proc/kallsyms shows every address as zero"
+        )
     with ExitStack() as stack:
         if root == Path("/"):
-            if tracefs_source(root) is None:
+            if tracefs_source(root)[0] is None:
                 stack.enter_context(mounted(root / TRACEFS, "tracefs", notes))
             stack.enter_context(mounted(root / DEBUGFS, "debugfs", notes))
         counts["btf_files"] = capture_btf(capture)
         for relative in PLAIN_FILES:
             capture.copy(relative)
-        source = tracefs_source(root)
+        source, reason = tracefs_source(root)
         if source is None:
-            notes.append("tracefs is not mounted and could not be mounted: nothing captured")
-            capture.record_error(
-                f"{TRACEFS}/available_events", OSError(errno.ENOENT, "tracefs is not mounted")
-            )
+            notes.append(f"tracefs could not be read, nothing captured from it: {reason}")
+            capture.record_error(f"{TRACEFS}/available_events", reason)
         else:
             counts.update(capture_tracefs(capture, source))
         counts["event_source_devices"] = capture_event_sources(capture)
