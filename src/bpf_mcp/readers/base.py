@@ -39,8 +39,8 @@ class Reader(Protocol):
 
     source: Source
 
-    def signature(self, config: Config) -> Hashable:
-        """A value that changes when the source's data may have changed (blocking)."""
+    async def signature(self, config: Config) -> Hashable:
+        """A value that changes when the source's data may have changed; cheap."""
         ...
 
     async def load(self, config: Config, emit: Emit) -> Loaded:
@@ -95,7 +95,7 @@ async def run_reader(
     generation = 0
     last: Hashable = object()
     while True:
-        current = await _bounded(reader, config, in_thread(reader.signature, config))
+        current = await _bounded(reader, config, reader.signature(config))
         if current != last:
             generation += 1
             this = generation

@@ -47,8 +47,8 @@ class BtfReader:
 
     source = Source.BTF
 
-    def signature(self, config: Config) -> tuple[object, ...]:
-        return _signature(config)
+    async def signature(self, config: Config) -> tuple[object, ...]:
+        return await in_thread(_signature, config)
 
     async def load(self, config: Config, emit: Emit) -> Loaded:
         path = config.path(BTF_VMLINUX)

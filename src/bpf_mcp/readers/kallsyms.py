@@ -47,11 +47,8 @@ class KallsymsReader:
 
     source = Source.KALLSYMS
 
-    def signature(self, config: Config) -> tuple[bytes, str]:
-        path = config.path(KALLSYMS_PATH)
-        _read_head(path)
-        modules = hashlib.blake2b(_optional(config.path(MODULES_PATH))).hexdigest()
-        return _optional(config.path(BOOT_ID_PATH)), modules
+    async def signature(self, config: Config) -> tuple[bytes, str]:
+        return await in_thread(_signature, config)
 
     async def load(self, config: Config, emit: Emit) -> Loaded:
         path = config.path(KALLSYMS_PATH)
@@ -67,6 +64,12 @@ class KallsymsReader:
             count += len(table)
             await emit(table)
         return Loaded(str(path), f"{count} symbols")
+
+
+def _signature(config: Config) -> tuple[bytes, str]:
+    _read_head(config.path(KALLSYMS_PATH))
+    modules = hashlib.blake2b(_optional(config.path(MODULES_PATH))).hexdigest()
+    return _optional(config.path(BOOT_ID_PATH)), modules
 
 
 def _read_head(path: Path) -> None:

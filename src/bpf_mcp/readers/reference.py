@@ -27,7 +27,10 @@ class ReferenceReader:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
 
-    def signature(self, config: Config) -> tuple[int, int]:
+    async def signature(self, config: Config) -> tuple[int, int]:
+        return await in_thread(self._signature)
+
+    def _signature(self) -> tuple[int, int]:
         try:
             st = self.path.stat()
         except OSError as exc:

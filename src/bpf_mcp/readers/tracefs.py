@@ -97,8 +97,8 @@ class TracefsReader:
 
     source = Source.TRACEFS
 
-    def signature(self, config: Config) -> tuple[str, str]:
-        return _signature(config)
+    async def signature(self, config: Config) -> tuple[str, str]:
+        return await in_thread(_signature, config)
 
     async def load(self, config: Config, emit: Emit) -> Loaded:
         root = await in_thread(locate, config)

@@ -1,0 +1,40 @@
+# bpf-mcp tasks. `just --list` shows them. Each creates .venv on first use.
+
+venv := ".venv"
+py := venv / "bin/python"
+
+# Create the virtual environment with bpf-mcp and its development tools.
+setup:
+    test -x {{py}} || python3 -m venv {{venv}}
+    {{py}} -m pip install -q -e '.[dev]'
+
+# Run the server over stdio on this machine's kernel (extra arguments go to bpf-mcp).
+run *ARGS: setup
+    {{venv}}/bin/bpf-mcp {{ARGS}}
+
+# Run the test suite (fixtures always; live-kernel and oracle tests where possible).
+test *ARGS: setup
+    {{venv}}/bin/pytest {{ARGS}}
+
+# Lint, format check and strict type check.
+lint: setup
+    {{venv}}/bin/ruff check src tests bench scripts
+    {{venv}}/bin/ruff format --check src tests bench scripts
+    {{venv}}/bin/mypy
+
+# Recapture fixtures/linux-6.18 from the running kernel (run as root).
+fixtures: setup
+    {{py}} scripts/capture_fixtures.py --out fixtures/linux-6.18
+    bash scripts/make_btf_fixtures.sh
+
+# The official MCP conformance suite against the HTTP transport (needs npm).
+conformance: setup
+    bash scripts/conformance.sh
+
+# Benchmarks; results go to BENCHMARKS.md.
+bench: setup
+    {{py}} bench/run.py --write BENCHMARKS.md
+
+# HTTP load benchmark (loopback only).
+bench-http: setup
+    {{py}} bench/http_load.py
