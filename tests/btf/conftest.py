@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bpf_mcp.btf import Btf, parse_btf
+
+from .oracle import bpftool, dump
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOBS = ROOT / "fixtures" / "btf"
@@ -56,6 +59,21 @@ def vmlinux_bytes() -> bytes:
 @pytest.fixture(scope="session")
 def vmlinux(vmlinux_bytes: bytes) -> Btf:
     return parse_btf(vmlinux_bytes)
+
+
+@pytest.fixture(scope="session")
+def tool() -> str:
+    """The bpftool executable; skips the test where it is not installed."""
+    found = bpftool()
+    if found is None:
+        pytest.skip("bpftool is not installed (Debian: apt-get install bpftool)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def live_dump(tool: str, vmlinux_bytes: bytes) -> list[dict[str, Any]]:
+    """bpftool's JSON types of the running kernel's vmlinux, dumped once per session."""
+    return dump(tool, LIVE_VMLINUX)
 
 
 def matching_vmlinux() -> bytes | None:
