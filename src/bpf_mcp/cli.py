@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.sysroot.is_dir():
         print(f"bpf-mcp: --sysroot {args.sysroot} is not a directory", file=sys.stderr)
         return 2
-    config = Config(sysroot=args.sysroot, refresh_interval=args.refresh_interval)
+    config = Config(sysroot=args.sysroot.resolve(), refresh_interval=args.refresh_interval)
     try:
         trio.run(_main, config)
     except* KeyboardInterrupt:
