@@ -66,16 +66,17 @@ _FORMAT_LINE = "format:"
 _FIELD_PREFIX = "field:"
 _PRINT_FMT_PREFIX = "print fmt:"
 
-_UINT = re.compile(r"[0-9]+", re.ASCII)
+# Bounded: int() refuses strings of over 4,300 digits with ValueError.
+_UINT = re.compile(r"[0-9]{1,20}", re.ASCII)
 # The exact shape the kernel writes; anything else takes the slower, more forgiving path.
 _CANONICAL_FIELD = re.compile(
-    r"field:([^;]*);\toffset:([0-9]+);\tsize:([0-9]+);\tsigned:([01]);", re.ASCII
+    r"field:([^;]*);\toffset:([0-9]{1,20});\tsize:([0-9]{1,20});\tsigned:([01]);", re.ASCII
 )
 # The name is the last identifier, before any array dimensions.
 _NAME_AND_DIMS = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\s*\[[^\[\]]*\])*)\s*\Z", re.ASCII)
 _DIM = re.compile(r"\[([^\[\]]*)\]")
-_DECIMAL_DIM = re.compile(r"\s*([0-9]+)\s*", re.ASCII)
-_HEX_DIM = re.compile(r"\s*0[xX]([0-9a-fA-F]+)\s*", re.ASCII)
+_DECIMAL_DIM = re.compile(r"\s*([0-9]{1,20})\s*", re.ASCII)
+_HEX_DIM = re.compile(r"\s*0[xX]([0-9a-fA-F]{1,16})\s*", re.ASCII)
 _LOCATION_KEYWORDS = ("__data_loc", "__rel_loc")
 
 
