@@ -30,6 +30,14 @@ _REFERRING = frozenset(
         Kind.TYPE_TAG,
     }
 )
+_COMPOSITES = frozenset({Kind.STRUCT, Kind.UNION})
+_ENUMS = frozenset({Kind.ENUM, Kind.ENUM64})
+_ARRAY = frozenset({Kind.ARRAY})
+_INT = frozenset({Kind.INT})
+_PROTO = frozenset({Kind.FUNC_PROTO})
+_LINKED = frozenset({Kind.FUNC, Kind.VAR})
+_DECL_TAG = frozenset({Kind.DECL_TAG})
+_DATASEC = frozenset({Kind.DATASEC})
 _MODIFIERS = frozenset({Kind.TYPEDEF, Kind.VOLATILE, Kind.CONST, Kind.RESTRICT, Kind.TYPE_TAG})
 _KINDS: tuple[Kind, ...] = tuple(Kind)
 
@@ -173,10 +181,11 @@ class Btf:
 
         None for void and for kinds whose record holds a type id instead of a size.
         """
-        kind = self.kind(tid)
-        if kind not in _SIZED:
+        if tid == 0:
             return None
         btf, pos = self._locate(tid)
+        if _KINDS[(btf._words[pos + 1] >> 24) & 0x1F] not in _SIZED:
+            return None
         return btf._words[pos + 2]
 
     def ref(self, tid: int) -> int:
@@ -198,7 +207,7 @@ class Btf:
 
     def members(self, tid: int) -> tuple[Member, ...]:
         """The members of a STRUCT or UNION, in declaration order."""
-        btf, pos, _ = self._expect(tid, frozenset({Kind.STRUCT, Kind.UNION}), "members")
+        btf, pos, _ = self._expect(tid, _COMPOSITES, "members")
         words = btf._words
         info = words[pos + 1]
         bitfields = bool(info >> 31)
@@ -223,7 +232,7 @@ class Btf:
 
     def enum_values(self, tid: int) -> tuple[EnumValue, ...]:
         """The enumerators of an ENUM or ENUM64, signed when the kind_flag is set."""
-        btf, pos, kind = self._expect(tid, frozenset({Kind.ENUM, Kind.ENUM64}), "enum values")
+        btf, pos, kind = self._expect(tid, _ENUMS, "enum values")
         words = btf._words
         info = words[pos + 1]
         signed = bool(info >> 31)
@@ -245,33 +254,34 @@ class Btf:
                 at += 3
         return tuple(result)
 
-    def _raw_params(self, tid: int) -> tuple[Btf, int, int]:
-        btf, pos, _ = self._expect(tid, frozenset({Kind.FUNC_PROTO}), "parameters")
-        return btf, pos, btf._words[pos + 1] & 0xFFFF
+    def _proto(self, tid: int) -> tuple[Btf, int, int, bool]:
+        """A FUNC_PROTO's object, record position, parameter count and varargs flag."""
+        btf, pos, _ = self._expect(tid, _PROTO, "parameters")
+        words = btf._words
+        vlen = words[pos + 1] & 0xFFFF
+        last = pos + 1 + 2 * vlen  # the last parameter's first word
+        variadic = vlen > 0 and words[last] == 0 and words[last + 1] == 0
+        return btf, pos, vlen - variadic, variadic
 
     def is_variadic(self, tid: int) -> bool:
         """True when a FUNC_PROTO ends with the {0, 0} varargs marker."""
-        btf, pos, vlen = self._raw_params(tid)
-        last = pos + 3 + 2 * (vlen - 1)
-        return vlen > 0 and btf._words[last] == 0 and btf._words[last + 1] == 0
+        return self._proto(tid)[3]
 
     def params(self, tid: int) -> tuple[Param, ...]:
         """The parameters of a FUNC_PROTO, without the trailing varargs marker."""
-        btf, pos, vlen = self._raw_params(tid)
-        if self.is_variadic(tid):
-            vlen -= 1
+        btf, pos, count, _ = self._proto(tid)
         words = btf._words
         return tuple(
             Param(
                 btf._string(words[pos + 3 + 2 * i], tid, f"parameter {i} name"),
                 btf._type_id(words[pos + 4 + 2 * i], tid, f"parameter {i}"),
             )
-            for i in range(vlen)
+            for i in range(count)
         )
 
     def array(self, tid: int) -> ArrayInfo:
         """The element type, index type and element count of an ARRAY."""
-        btf, pos, _ = self._expect(tid, frozenset({Kind.ARRAY}), "array info")
+        btf, pos, _ = self._expect(tid, _ARRAY, "array info")
         words = btf._words
         return ArrayInfo(
             btf._type_id(words[pos + 3], tid, "the element type"),
@@ -281,25 +291,25 @@ class Btf:
 
     def int_info(self, tid: int) -> IntInfo:
         """The encoding, bit offset and bit width of an INT."""
-        btf, pos, _ = self._expect(tid, frozenset({Kind.INT}), "integer encoding")
+        btf, pos, _ = self._expect(tid, _INT, "integer encoding")
         word = btf._words[pos + 3]
         return IntInfo((word >> 24) & 0x0F, (word >> 16) & 0xFF, word & 0xFF)
 
     def linkage(self, tid: int) -> int:
         """The linkage of a FUNC (its vlen) or VAR (0 static, 1 global, 2 extern)."""
-        btf, pos, kind = self._expect(tid, frozenset({Kind.FUNC, Kind.VAR}), "linkage")
+        btf, pos, kind = self._expect(tid, _LINKED, "linkage")
         if kind is Kind.FUNC:
             return btf._words[pos + 1] & 0xFFFF
         return btf._words[pos + 3]
 
     def decl_tag_component(self, tid: int) -> int:
         """The member or parameter index a DECL_TAG applies to; -1 for the type itself."""
-        btf, pos, _ = self._expect(tid, frozenset({Kind.DECL_TAG}), "component index")
+        btf, pos, _ = self._expect(tid, _DECL_TAG, "component index")
         return _s32(btf._words[pos + 3])
 
     def datasec_entries(self, tid: int) -> tuple[DatasecEntry, ...]:
         """The variables placed in a DATASEC, in record order."""
-        btf, pos, _ = self._expect(tid, frozenset({Kind.DATASEC}), "section entries")
+        btf, pos, _ = self._expect(tid, _DATASEC, "section entries")
         words = btf._words
         return tuple(
             DatasecEntry(btf._type_id(words[at], tid, f"entry {i}"), words[at + 1], words[at + 2])
