@@ -57,6 +57,18 @@ def str_len(data: bytes) -> int:
     return int(HEADER.unpack_from(data)[7])
 
 
+def to_big_endian(data: bytes) -> bytes:
+    """A little-endian blob rewritten as its big-endian producer would have written it."""
+    fields = HEADER.unpack_from(data)
+    hdr_len, type_off, type_len = fields[3], fields[4], fields[5]
+    start = hdr_len + type_off
+    words = struct.unpack_from(f"<{type_len // 4}I", data, start)
+    out = bytearray(data)
+    struct.pack_into(">HBBIIIII", out, 0, *fields)
+    struct.pack_into(f">{len(words)}I", out, start, *words)
+    return bytes(out)
+
+
 class BtfBuilder:
     """Collects strings and type records; ids are handed out in order from `first_id`.
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bpf_mcp.btf import Btf, EnumValue, IntInfo, Kind, Member, Param, parse_btf
 
-from .builder import BtfBuilder, reencode
+from .builder import BtfBuilder, reencode, to_big_endian
+from .conftest import blob
+from .oracle import decode
 
 
 def _sample() -> tuple[BtfBuilder, dict[str, int]]:
@@ -93,3 +97,22 @@ def test_reencode_round_trip(kinds: Btf) -> None:
         assert again.size(tid) == kinds.size(tid)
         assert again.vlen(tid) == kinds.vlen(tid)
     assert again.members(kinds.find("bits")[0]) == kinds.members(kinds.find("bits")[0])
+
+
+@pytest.mark.parametrize("name", ["kinds", "tags"])
+def test_big_endian_real_blob_decodes_the_same(name: str) -> None:
+    little = parse_btf(blob(name))
+    big = parse_btf(to_big_endian(blob(name)))
+    assert big.byte_order == "big"
+    assert len(big) == len(little)
+    for tid in range(little.last_id + 1):
+        assert decode(big, tid) == decode(little, tid)
+        assert big.decl_tags(tid) == little.decl_tags(tid)
+
+
+@pytest.mark.live
+def test_big_endian_vmlinux(vmlinux: Btf, vmlinux_bytes: bytes) -> None:
+    big = parse_btf(to_big_endian(vmlinux_bytes))
+    assert len(big) == len(vmlinux)
+    for tid in range(0, vmlinux.last_id + 1, 97):
+        assert decode(big, tid) == decode(vmlinux, tid)

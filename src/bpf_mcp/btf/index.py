@@ -63,7 +63,6 @@ class Btf:
         "_pos",
         "_strings",
         "_tags",
-        "_type_start",
         "_words",
         "base",
         "byte_order",
@@ -82,7 +81,6 @@ class Btf:
         words: Sequence[int],
         positions: array[int],
         strings: StringTable,
-        type_start: int,
     ) -> None:
         """Build from parts checked by `parse_btf`, which is the way to make one."""
         self.object_name = object_name
@@ -93,7 +91,6 @@ class Btf:
         self._words = words
         self._pos = positions
         self._strings = strings
-        self._type_start = type_start
         self._names: NameIndex | None = None
         self._by_kind: dict[Kind, tuple[int, ...]] | None = None
         self._tags: dict[int, tuple[tuple[str, int], ...]] | None = None

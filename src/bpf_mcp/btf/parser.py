@@ -50,15 +50,15 @@ def parse_btf(
         words=words,
         positions=positions,
         strings=strings,
-        type_start=header.type_start,
     )
 
 
 def _words(blob: bytes, header: Header) -> Sequence[int]:
-    section = blob[header.type_start : header.type_start + header.type_len]
+    section = memoryview(blob)[header.type_start : header.type_start + header.type_len]
     if header.byte_order == sys.byteorder:
-        return memoryview(section).cast("I")
-    swapped = array("I", section)
+        return section.cast("I")
+    swapped = array("I")
+    swapped.frombytes(section)
     swapped.byteswap()
     return swapped
 
