@@ -93,7 +93,7 @@ async def open_bpf_mcp(
     config = config or Config()
     inbox_send, inbox_receive = trio.open_memory_channel[RouterMessage](INBOX_SIZE)
     async with trio.open_nursery() as nursery:
-        await nursery.start(serve_router, config, inbox_receive)
+        await nursery.start(serve_router, config, inbox_receive, inbox_send.clone())
         with inbox_send:
             await nursery.start(
                 serve_reader_pool,

@@ -32,6 +32,15 @@ class Complete:
 
 
 @attrs.frozen
+class IndexBuilt:
+    """The router's own note that the index of a completed load is built."""
+
+    source: Source
+    complete: Complete
+    index: Any
+
+
+@attrs.frozen
 class StatusChanged:
     """The supervisor's view of a source changed (loading, failed)."""
 
@@ -55,4 +64,4 @@ class Request:
 
 
 ReaderMessage = Chunk | Complete
-RouterMessage = Chunk | Complete | StatusChanged | Request
+RouterMessage = Chunk | Complete | IndexBuilt | StatusChanged | Request

@@ -35,9 +35,9 @@ def _optional(path: Path) -> bytes:
 
 
 def _split(text: str) -> list[tuple[int, str]]:
-    lines = text.splitlines(keepends=True)
+    lines = text.split("\n")
     return [
-        (start + 1, "".join(lines[start : start + CHUNK_LINES]))
+        (start + 1, "\n".join(lines[start : start + CHUNK_LINES]))
         for start in range(0, len(lines), CHUNK_LINES)
     ]
 

@@ -12,7 +12,7 @@ import trio
 
 from ..config import Config
 from ..errors import BpfMcpError, SourceUnavailable
-from ..messages import Chunk, Complete, Reply, Request, RouterMessage, StatusChanged
+from ..messages import Chunk, Complete, IndexBuilt, Reply, Request, RouterMessage, StatusChanged
 from ..sources import Source
 from ..status import SourceStatus
 from .answers import View, answer
@@ -48,6 +48,7 @@ class RouterState:
     indexes: dict[Source, Any] = attrs.Factory(dict)
     staging: dict[Source, tuple[int, list[Any]]] = attrs.Factory(dict)
     parked: list[Request] = attrs.Factory(list)
+    generations: dict[Source, int] = attrs.Factory(dict)
 
     def view(self) -> View:
         return View(
@@ -64,12 +65,29 @@ class RouterState:
         chunks.append(msg.payload)
         self.staging[msg.source] = (msg.generation, chunks)
 
-    def complete(self, msg: Complete) -> None:
+    def take_complete(self, msg: Complete) -> list[Any]:
+        """The chunks of the load `msg` completes, to build its index from.
+
+        Until the index is built, a source that was not serving data counts as loading
+        (queries wait) rather than failed."""
+        status = self.statuses[msg.source]
+        if status.state != "ready":
+            self.statuses[msg.source] = attrs.evolve(status, state="loading", failure=None)
         generation, chunks = self.staging.pop(msg.source, (msg.generation, []))
-        if generation != msg.generation:
-            chunks = []
-        self.indexes[msg.source] = build_index(msg.source, chunks)
+        return chunks if generation == msg.generation else []
+
+    def swap_in(self, built: IndexBuilt) -> bool:
+        """Install a built index unless the source failed since or a newer load's index
+        is already installed; True when installed."""
+        generation = built.complete.generation
+        if self.statuses[built.source].state == "failed":
+            return False
+        if self.generations.get(built.source, 0) > generation:
+            return False
+        self.generations[built.source] = generation
+        self.indexes[built.source] = built.index
         now = time.time()
+        msg = built.complete
         self.statuses[msg.source] = attrs.evolve(
             self.statuses[msg.source],
             state="ready",
@@ -82,6 +100,7 @@ class RouterState:
             gave_up=False,
             next_attempt_in=None,
         )
+        return True
 
     def status_changed(self, status: SourceStatus) -> None:
         previous = self.statuses[status.source]
@@ -93,6 +112,7 @@ class RouterState:
         if status.state == "failed":
             self.indexes.pop(status.source, None)
             self.staging.pop(status.source, None)
+            self.generations.pop(status.source, None)
         self.statuses[status.source] = attrs.evolve(
             status,
             loaded_at=None if status.state == "failed" else previous.loaded_at,
@@ -143,28 +163,46 @@ def initial_statuses(now: float) -> dict[Source, SourceStatus]:
 async def serve_router(
     config: Config,
     inbox: trio.MemoryReceiveChannel[RouterMessage],
+    itself: trio.MemorySendChannel[RouterMessage],
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run the router until its inbox closes (every sender gone) or it is cancelled.
 
-    Parked requests are dropped on exit; their askers see a closed reply channel.
+    Indexes are built in worker threads, so the router keeps answering while a large
+    source is indexed; the built index comes back through `itself` (a clone of the
+    inbox's send end) and is swapped in whole. Parked requests are dropped on exit; their
+    askers see a closed reply channel.
     """
     state = RouterState(config, initial_statuses(time.time()))
-    task_status.started()
-    with inbox:
-        async for message in inbox:
-            match message:
-                case Request():
-                    if not _try_answer(state, message):
-                        state.parked.append(message)
-                case Chunk():
-                    state.take_chunk(message)
-                case Complete():
-                    state.complete(message)
-                    _retry_parked(state)
-                case StatusChanged():
-                    state.status_changed(message.status)
-                    _retry_parked(state)
-    for request in state.parked:
-        request.reply.close()
+
+    async def build(
+        msg: Complete, chunks: list[Any], send: trio.MemorySendChannel[RouterMessage]
+    ) -> None:
+        with send:
+            index = await trio.to_thread.run_sync(build_index, msg.source, chunks)
+            await send.send(IndexBuilt(msg.source, msg, index))
+
+    try:
+        async with trio.open_nursery() as nursery:
+            task_status.started()
+            with inbox, itself:
+                async for message in inbox:
+                    match message:
+                        case Request():
+                            if not _try_answer(state, message):
+                                state.parked.append(message)
+                        case Chunk():
+                            state.take_chunk(message)
+                        case Complete():
+                            chunks = state.take_complete(message)
+                            nursery.start_soon(build, message, chunks, itself.clone())
+                        case IndexBuilt():
+                            if state.swap_in(message):
+                                _retry_parked(state)
+                        case StatusChanged():
+                            state.status_changed(message.status)
+                            _retry_parked(state)
+    finally:
+        for request in state.parked:
+            request.reply.close()

@@ -112,7 +112,7 @@ def list_kernel_functions(query: ListKernelFunctions, index: KallsymsIndex) -> K
     ids = index.with_padding if query.include_padding else index.functions
     folded = index.folded_with_padding if query.include_padding else index.folded_functions
     if query.pattern:
-        needle = query.pattern.casefold()
+        needle = query.pattern.lower()
         ids = tuple(i for i, name in zip(ids, folded, strict=True) if needle in name)
     shown, w = page(ids, query.offset, query.limit)
     table = index.table

@@ -6,13 +6,14 @@ half-updated source.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from typing import Any
 
 import attrs
 
 from ..btf import Btf, Kind
-from ..kallsyms import SymbolTable, is_padding
+from ..kallsyms import SymbolTable
 from ..reference import ReferenceData
 from ..sources import Source
 from ..tracefs import EventFormat
@@ -55,6 +56,11 @@ class TracefsIndex:
         return cls(mount, tuple(records), {r.name: r for r in records})
 
 
+_TEXT = frozenset("tTwW")
+_PADDING = "__pfx_"
+_PADDING_END = "__pfx`"  # the first string after every "__pfx_..." in sort order
+
+
 @attrs.frozen
 class KallsymsIndex:
     """The symbol table with text symbols ordered by name (then by file order).
@@ -73,16 +79,19 @@ class KallsymsIndex:
     def build(cls, chunks: Sequence[SymbolTable]) -> KallsymsIndex:
         table = SymbolTable.concat(list(chunks))
         names = table.names
-        text = sorted(
-            (i for i in range(len(table)) if table.is_text(i)), key=lambda i: (names[i], i)
-        )
-        functions = tuple(i for i in text if not is_padding(names[i]))
+        text = [i for i, kind in enumerate(table.types) if kind in _TEXT]
+        text.sort(key=names.__getitem__)  # stable: equal names keep file order
+        ordered = [names[i] for i in text]
+        # Sorted by name, the padding symbols form one contiguous run.
+        start = bisect.bisect_left(ordered, _PADDING)
+        stop = bisect.bisect_left(ordered, _PADDING_END, lo=start)
+        folded = "\n".join(ordered).lower().split("\n") if ordered else []
         return cls(
             table,
-            functions,
+            tuple(text[:start] + text[stop:]),
             tuple(text),
-            tuple(names[i].casefold() for i in functions),
-            tuple(names[i].casefold() for i in text),
+            tuple(folded[:start] + folded[stop:]),
+            tuple(folded),
         )
 
 
