@@ -223,3 +223,31 @@ async def test_refresh_swaps_in_changed_data(tmp_path: Path) -> None:
                 assert result.total == 1  # old or new, never half of a load
                 await trio.sleep(0.01)
     assert [f.name for f in result.items] == ["vfs_read", "vfs_write"]
+
+
+async def test_answer_cache_serves_repeats_and_forgets_on_change(tmp_path: Path) -> None:
+    (tmp_path / "proc/sys/kernel/random").mkdir(parents=True)
+    boot_id = tmp_path / "proc/sys/kernel/random/boot_id"
+    boot_id.write_text("one\n")
+    kallsyms = tmp_path / "proc/kallsyms"
+    kallsyms.write_text("ffffffff81000000 T vfs_read\n")
+    config = Config(sysroot=tmp_path, refresh_interval=0.05)
+    async with open_bpf_mcp(config, readers=[KallsymsReader()]) as handle:
+        with trio.fail_after(10):
+            first = await handle.query(ListKernelFunctions(pattern="vfs"))
+            assert await handle.query(ListKernelFunctions(pattern="vfs")) is first
+            kallsyms.write_text("ffffffff81000000 T vfs_read\nffffffff81000100 T vfs_write\n")
+            boot_id.write_text("two\n")
+            while (again := await handle.query(ListKernelFunctions(pattern="vfs"))) is first:
+                await trio.sleep(0.01)
+    assert again.total == 2
+
+
+async def test_answer_cache_can_be_turned_off() -> None:
+    config = Config(answer_cache=0)
+    async with open_bpf_mcp(config, readers=[StaticReference()]) as handle:
+        with trio.fail_after(10):
+            first = await handle.query(ListBpfProgramTypes())
+            second = await handle.query(ListBpfProgramTypes())
+    assert first == second
+    assert first is not second

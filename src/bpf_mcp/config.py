@@ -40,7 +40,9 @@ class Config:
     mounted into a container can be served. `refresh_interval` bounds how old an answer
     can be: each reader re-checks its source's signature that often. `load_wait` is how long
     a query waits for a source that is still loading before it answers an error.
-    `read_timeout` bounds one load attempt of one source.
+    `read_timeout` bounds one load attempt of one source. `answer_cache` is how many
+    answers the router remembers for repeated questions (0 turns it off); it is emptied
+    whenever any source's data or state changes, so it never serves stale data.
     """
 
     sysroot: Path = Path("/")
@@ -49,6 +51,7 @@ class Config:
     read_timeout: float = 60.0
     backoff: Backoff = Backoff()
     max_in_flight: int = 64
+    answer_cache: int = 256
 
     def path(self, relative: str) -> Path:
         """The absolute path of a kernel file given relative to the root (no leading '/')."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from typing import Any
 
 import attrs
@@ -49,6 +50,26 @@ class RouterState:
     staging: dict[Source, tuple[int, list[Any]]] = attrs.Factory(dict)
     parked: list[Request] = attrs.Factory(list)
     generations: dict[Source, int] = attrs.Factory(dict)
+    cache: OrderedDict[Any, Any] = attrs.Factory(OrderedDict)
+
+    def cached(self, query: Any) -> Any:
+        """A remembered result of `query` over the current indexes, or None."""
+        result = self.cache.get(query)
+        if result is not None:
+            self.cache.move_to_end(query)
+        return result
+
+    def remember(self, query: Any, result: Any) -> None:
+        """Keep `result` for repeats of `query` until any source changes (LRU bounded).
+
+        Only queries over sources are remembered: their answers depend on nothing else.
+        """
+        size = self.config.answer_cache
+        if size <= 0 or not type(query).needs:
+            return
+        self.cache[query] = result
+        if len(self.cache) > size:
+            self.cache.popitem(last=False)
 
     def view(self) -> View:
         return View(
@@ -86,6 +107,7 @@ class RouterState:
             return False
         self.generations[built.source] = generation
         self.indexes[built.source] = built.index
+        self.cache.clear()
         now = time.time()
         msg = built.complete
         self.statuses[msg.source] = attrs.evolve(
@@ -103,6 +125,7 @@ class RouterState:
         return True
 
     def status_changed(self, status: SourceStatus) -> None:
+        self.cache.clear()
         previous = self.statuses[status.source]
         if status.state == "loading" and previous.state == "ready":
             # A reader restarted after serving data: keep answering from the data until a
@@ -137,6 +160,10 @@ def _try_answer(state: RouterState, request: Request) -> bool:
     if isinstance(ready, BpfMcpError):
         _respond(request, Reply(error=ready))
         return True
+    result = state.cached(request.query)
+    if result is not None:
+        _respond(request, Reply(result=result))
+        return True
     try:
         result = answer(request.query, state.view())
     except BpfMcpError as exc:
@@ -145,6 +172,7 @@ def _try_answer(state: RouterState, request: Request) -> bool:
         log.exception("internal error answering %s", type(request.query).__name__)
         _respond(request, Reply(error=BpfMcpError(f"Internal error in bpf-mcp: {exc!r}.")))
     else:
+        state.remember(request.query, result)
         _respond(request, Reply(result=result))
     return True
 

@@ -109,11 +109,10 @@ HIDDEN_ADDRESSES_NOTE = (
 
 
 def list_kernel_functions(query: ListKernelFunctions, index: KallsymsIndex) -> KernelFunctionPage:
-    ids = index.with_padding if query.include_padding else index.functions
-    folded = index.folded_with_padding if query.include_padding else index.folded_functions
+    ids: Sequence[int] = index.with_padding if query.include_padding else index.functions
     if query.pattern:
-        needle = query.pattern.lower()
-        ids = tuple(i for i, name in zip(ids, folded, strict=True) if needle in name)
+        search = index.search_with_padding if query.include_padding else index.search_functions
+        ids = [ids[position] for position in search.search(query.pattern)]
     shown, w = page(ids, query.offset, query.limit)
     table = index.table
     hidden = table.addresses_hidden

@@ -16,6 +16,7 @@ from ..btf import Btf, Kind
 from ..kallsyms import SymbolTable
 from ..reference import ReferenceData
 from ..sources import Source
+from ..textindex import SubstringIndex
 from ..tracefs import EventFormat
 
 
@@ -66,14 +67,14 @@ class KallsymsIndex:
     """The symbol table with text symbols ordered by name (then by file order).
 
     `functions` leaves out the `__pfx_` padding symbols, `with_padding` keeps them; the
-    `folded_*` lists hold the case-folded names in the same order, for fast matching.
+    search indexes find names by case-insensitive substring, by position in those tuples.
     """
 
     table: SymbolTable
     functions: tuple[int, ...]
     with_padding: tuple[int, ...]
-    folded_functions: tuple[str, ...] = attrs.field(eq=False)
-    folded_with_padding: tuple[str, ...] = attrs.field(eq=False)
+    search_functions: SubstringIndex = attrs.field(eq=False)
+    search_with_padding: SubstringIndex = attrs.field(eq=False)
 
     @classmethod
     def build(cls, chunks: Sequence[SymbolTable]) -> KallsymsIndex:
@@ -85,13 +86,12 @@ class KallsymsIndex:
         # Sorted by name, the padding symbols form one contiguous run.
         start = bisect.bisect_left(ordered, _PADDING)
         stop = bisect.bisect_left(ordered, _PADDING_END, lo=start)
-        folded = "\n".join(ordered).lower().split("\n") if ordered else []
         return cls(
             table,
             tuple(text[:start] + text[stop:]),
             tuple(text),
-            tuple(folded[:start] + folded[stop:]),
-            tuple(folded),
+            SubstringIndex(ordered[:start] + ordered[stop:]),
+            SubstringIndex(ordered),
         )
 
 
