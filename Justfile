@@ -38,3 +38,7 @@ bench: setup
 # HTTP load benchmark (loopback only).
 bench-http: setup
     {{py}} bench/http_load.py
+
+# Build the container image with podman and check it over stdio and HTTP (root).
+container-test: setup
+    bash scripts/container_test.sh
