@@ -18,8 +18,8 @@ test *ARGS: setup
 
 # Lint, format check and strict type check.
 lint: setup
-    {{venv}}/bin/ruff check src tests bench scripts
-    {{venv}}/bin/ruff format --check src tests bench scripts
+    {{venv}}/bin/ruff check src tests bench scripts examples
+    {{venv}}/bin/ruff format --check src tests bench scripts examples
     {{venv}}/bin/mypy
 
 # Recapture fixtures/linux-6.18 from the running kernel (run as root).
