@@ -141,14 +141,18 @@ def privilege_matrix(image: str) -> None:
             image,
             extra,
             [
-                ("get_server_status", {}),
+                # Each call waits for its source's first load, so the status after them
+                # shows every source settled.
+                ("list_tracepoints", {"limit": 1}),
+                ("get_btf_types", {"limit": 1}),
                 ("list_kernel_functions", {"pattern": "vfs_read", "limit": 1}),
+                ("get_server_status", {}),
             ],
         )
-        status = {s["source"]: s for s in results[1][2]["sources"]}
-        functions = results[2][2] or {}
+        status = {s["source"]: s for s in results[4][2]["sources"]}
+        functions = results[3][2] or {}
 
-        if results[2][1]:
+        if results[3][1]:
             addresses = "unreadable"
         else:
             addresses = "hidden (null)" if functions.get("addresses_hidden") else "visible"

@@ -14,7 +14,10 @@ from ..tracefs import FormatError, parse_available_events, parse_format
 from .base import Emit, Loaded, corrupt, failure_from_os_error, in_thread, read_bytes
 
 BATCH = 256
-MOUNT_FIX = "mount it as root: mount -t tracefs nodev /sys/kernel/tracing"
+MOUNT_FIX = (
+    "mount it as root: mount -t tracefs nodev /sys/kernel/tracing (in a container,"
+    " bind-mount the host's: -v /sys/kernel/tracing:/sys/kernel/tracing:ro)"
+)
 ROOT_FIX = "run bpf-mcp as root: tracefs is mode 0700 (reading it needs root, or CAP_DAC_OVERRIDE)"
 
 
