@@ -1,0 +1,86 @@
+"""A minimal JSON-RPC client over a bpf-mcp subprocess's stdio: write a line, read a line.
+
+Used by the benchmarks so that client-side validation does not hide the server's cost.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Sequence
+from typing import Any
+
+PROTOCOL = "2025-06-18"
+
+
+class RawClient:
+    """One server process, spoken to synchronously, one request at a time."""
+
+    def __init__(self, command: Sequence[str]) -> None:
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            list(command),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            bufsize=0,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdin = self.proc.stdin
+        self.stdout = self.proc.stdout
+        self.next_id = 0
+
+    def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Send one request and return its response object (raises on a JSON-RPC error)."""
+        self.next_id += 1
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": self.next_id, "method": method}
+        if params is not None:
+            message["params"] = params
+        self.stdin.write(json.dumps(message).encode() + b"\n")
+        line = self.stdout.readline()
+        if not line:
+            raise RuntimeError("server closed its stdout")
+        reply: dict[str, Any] = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error']}")
+        return reply
+
+    def initialize(self) -> None:
+        self.request(
+            "initialize",
+            {
+                "protocolVersion": PROTOCOL,
+                "capabilities": {},
+                "clientInfo": {"name": "bench", "version": "0"},
+            },
+        )
+        self.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+
+    def call(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("tools/call", {"name": tool, "arguments": arguments})[
+            "result"
+        ]
+        if result.get("isError"):
+            raise RuntimeError(f"{tool}: {result['content'][0]['text']}")
+        return result
+
+    def timed(self, method: str, params: dict[str, Any] | None, count: int) -> list[float]:
+        """Latencies in milliseconds of `count` sequential requests."""
+        out = []
+        for _ in range(count):
+            start = time.perf_counter_ns()
+            self.request(method, params)
+            out.append((time.perf_counter_ns() - start) / 1e6)
+        return out
+
+    def rss_mb(self) -> float:
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def close(self) -> None:
+        self.stdin.close()
+        self.proc.wait(timeout=30)
