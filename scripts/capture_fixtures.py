@@ -10,8 +10,9 @@ except that tracefs is always stored at `sys/kernel/tracing/`, wherever it was r
 `CAPTURE.json` records the kernel, the time, counts, and for every file either its size or
 the errno that kept it from being read: nothing unreadable is faked.
 
-If tracefs (or debugfs, for the kprobes blacklist) is not mounted and the script runs as
-root, it mounts it for the capture, says so on stderr, and unmounts it afterwards.
+If tracefs (or debugfs, for the kprobes blacklist, or securityfs, for lockdown and the
+active LSMs) is not mounted and the script runs as root, it mounts it for the capture, says
+so on stderr, and unmounts it afterwards.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any
 MANIFEST = "CAPTURE.json"
 TRACEFS = "sys/kernel/tracing"
 DEBUGFS = "sys/kernel/debug"
+SECURITYFS = "sys/kernel/security"
 LEGACY_TRACEFS = "sys/kernel/debug/tracing"
 
 PLAIN_FILES = (
@@ -49,12 +51,14 @@ PLAIN_FILES = (
     "proc/sys/net/core/bpf_jit_harden",
     "proc/sys/net/core/bpf_jit_kallsyms",
     "sys/kernel/security/lockdown",
+    "sys/kernel/security/lsm",
     "sys/kernel/debug/kprobes/blacklist",
 )
 TRACEFS_FILES = (
     "available_events",
     "dyn_ftrace_total_info",
     "available_filter_functions",
+    "kprobe_events",
 )
 EVENT_SOURCES = "sys/bus/event_source/devices"
 BTF_DIR = "sys/kernel/btf"
@@ -210,6 +214,39 @@ def capture_btf(capture: Capture) -> int:
     return len(names)
 
 
+def capture_boot_config(capture: Capture) -> None:
+    """The distribution's copy of the kernel config, the fallback for /proc/config.gz."""
+    try:
+        release = (capture.root / "proc/sys/kernel/osrelease").read_text().strip()
+    except OSError:
+        return
+    if release and "/" not in release:
+        capture.copy(f"boot/config-{release}")
+
+
+MOUNT_TYPES = frozenset({"proc", "sysfs", "tracefs", "debugfs", "securityfs", "bpf"})
+
+
+def capture_mounts(capture: Capture) -> None:
+    """The mount table, cut down to the file systems bpf-mcp reads: the rest of a
+    machine's mounts say nothing about its kernel and may be private."""
+    data = capture.copy("proc/mounts")
+    if data is None:
+        return
+    kept = [
+        line
+        for line in data.decode("utf-8", "replace").splitlines()
+        if len(line.split()) >= 3 and line.split()[2] in MOUNT_TYPES
+    ]
+    text = "".join(line + "\n" for line in kept).encode()
+    (capture.out / "proc/mounts").write_bytes(text)
+    capture.files["proc/mounts"] = {
+        "status": "ok",
+        "bytes": len(text),
+        "note": f"only the mounts of type {', '.join(sorted(MOUNT_TYPES))}",
+    }
+
+
 def count_lines(capture: Capture, relative: str) -> int | None:
     if capture.files.get(relative, {}).get("status") != "ok":
         return None
@@ -230,9 +267,12 @@ def run(root: Path, out: Path) -> dict[str, Any]:
             if tracefs_source(root)[0] is None:
                 stack.enter_context(mounted(root / TRACEFS, "tracefs", notes))
             stack.enter_context(mounted(root / DEBUGFS, "debugfs", notes))
+            stack.enter_context(mounted(root / SECURITYFS, "securityfs", notes))
         counts["btf_files"] = capture_btf(capture)
         for relative in PLAIN_FILES:
             capture.copy(relative)
+        capture_boot_config(capture)
+        capture_mounts(capture)
         source, reason = tracefs_source(root)
         if source is None:
             notes.append(f"tracefs could not be read, nothing captured from it: {reason}")
