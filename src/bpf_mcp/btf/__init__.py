@@ -9,6 +9,7 @@ from .errors import BtfError
 from .index import Btf
 from .model import ArrayInfo, DatasecEntry, EnumValue, IntInfo, Kind, Member, Param
 from .parser import parse_btf
+from .render import c_definition, declaration, func_prototype, type_name
 
 __all__ = [
     "ArrayInfo",
@@ -20,5 +21,9 @@ __all__ = [
     "Kind",
     "Member",
     "Param",
+    "c_definition",
+    "declaration",
+    "func_prototype",
     "parse_btf",
+    "type_name",
 ]
