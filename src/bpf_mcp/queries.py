@@ -162,6 +162,23 @@ class GetServerStatus:
     needs: ClassVar[frozenset[Source]] = frozenset()
 
 
+@attrs.frozen
+class CompleteNames:
+    """Names starting with `prefix` for a completion request (not a tool).
+
+    `what` is one of btf_kind, btf_name, kfunc, tracepoint_category, tracepoint_event,
+    tracepoint, function; `context` carries the other arguments already given (e.g. the
+    kind of a BTF name, the category of an event). Never waits for a loading source: it
+    suggests nothing from a source that is not ready.
+    """
+
+    needs: ClassVar[frozenset[Source]] = frozenset()
+
+    what: str
+    prefix: str = attrs.field(validator=attrs.validators.max_len(MAX_PATTERN))
+    context: tuple[tuple[str, str], ...] = ()
+
+
 Query = (
     ListTracepoints
     | ListKernelFunctions

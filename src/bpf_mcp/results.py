@@ -153,3 +153,11 @@ class ServerStatus:
     refresh_interval: float = attrs.field(
         metadata=_doc("Seconds between checks for change: the bound on how old an answer is.")
     )
+
+
+@attrs.frozen
+class Completions:
+    """Names that complete what was typed: at most 100, and how many matched in all."""
+
+    values: tuple[str, ...]
+    total: int

@@ -12,6 +12,7 @@ import attrs
 from ..btf import Btf, Kind
 from ..errors import InvalidArgument
 from ..queries import (
+    CompleteNames,
     GetBtfTypes,
     GetServerStatus,
     ListBpfMapTypes,
@@ -36,6 +37,7 @@ from ..results import (
 )
 from ..sources import Source
 from ..status import SourceStatus
+from .complete import complete
 from .indexes import BtfIndex, KallsymsIndex, TracefsIndex, TracepointRecord
 from .paging import page, substring_matcher
 
@@ -65,6 +67,8 @@ def answer(query: Any, view: View) -> Any:
             return enum_page(query, view, "map_types")
         case GetServerStatus():
             return server_status(view, time.time())
+        case CompleteNames():
+            return complete(query.what, query.prefix, dict(query.context), view.indexes)
     raise TypeError(f"no answer for {type(query).__name__}")
 
 

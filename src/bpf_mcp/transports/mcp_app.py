@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -89,9 +90,25 @@ async def call_tool(
     return types.CallToolResult(content=[types.TextContent(text=text)], structured_content=payload)
 
 
-def build_server(handle: BpfMcp) -> Server[Any]:
-    """The low-level MCP server answering from `handle`."""
-    definitions = [tool_definition(spec) for spec in TOOLS]
+def select_tools(names: Sequence[str] | None) -> tuple[ToolSpec, ...]:
+    """The tools to offer: all, or the named subset (ValueError naming unknown ones)."""
+    if names is None:
+        return TOOLS
+    unknown = sorted(set(names) - set(TOOLS_BY_NAME))
+    if unknown:
+        valid = ", ".join(TOOLS_BY_NAME)
+        raise ValueError(f"unknown tool(s): {', '.join(unknown)}; valid tools are: {valid}")
+    return tuple(t for t in TOOLS if t.name in set(names))
+
+
+def build_server(handle: BpfMcp, *, tools: Sequence[str] | None = None) -> Server[Any]:
+    """The low-level MCP server answering from `handle`: tools (all, or the subset named
+    in `tools`), resources, resource templates, prompts and completion."""
+    from . import catalog
+
+    offered = select_tools(tools)
+    names = {spec.name for spec in offered}
+    definitions = [tool_definition(spec) for spec in offered]
 
     async def on_list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
@@ -106,7 +123,39 @@ def build_server(handle: BpfMcp) -> Server[Any]:
     async def on_call_tool(
         ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
+        if params.name not in names:
+            raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name[:100]!r}")
         return await call_tool(handle, params.name, params.arguments)
+
+    async def on_list_resources(
+        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        return catalog.list_resources(params.cursor if params else None, names)
+
+    async def on_list_resource_templates(
+        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return catalog.list_templates(params.cursor if params else None, names)
+
+    async def on_read_resource(
+        ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        return await catalog.read_resource(handle, params.uri, names)
+
+    async def on_list_prompts(
+        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
+        return catalog.list_prompts(params.cursor if params else None, names)
+
+    async def on_get_prompt(
+        ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
+        return await catalog.get_prompt(handle, params.name, params.arguments, names)
+
+    async def on_completion(
+        ctx: ServerRequestContext[Any], params: types.CompleteRequestParams
+    ) -> types.CompleteResult:
+        return await catalog.complete(handle, params)
 
     return Server(
         "bpf-mcp",
@@ -115,7 +164,13 @@ def build_server(handle: BpfMcp) -> Server[Any]:
         instructions=INSTRUCTIONS,
         on_list_tools=on_list_tools,
         on_call_tool=on_call_tool,
+        on_list_resources=on_list_resources,
+        on_list_resource_templates=on_list_resource_templates,
+        on_read_resource=on_read_resource,
+        on_list_prompts=on_list_prompts,
+        on_get_prompt=on_get_prompt,
+        on_completion=on_completion,
     )
 
 
-__all__ = ["build_server", "call_tool"]
+__all__ = ["build_server", "call_tool", "select_tools"]
