@@ -1,0 +1,94 @@
+"""Resources, templates, prompts and completion, over an in-process MCP client."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import mcp_types as types
+import pytest
+import trio
+from mcp import Client, MCPError
+
+from bpf_mcp.api import BpfMcp, open_bpf_mcp
+from bpf_mcp.config import Config
+from bpf_mcp.queries import CompleteNames
+from bpf_mcp.router.answers import View, answer
+from bpf_mcp.tools import TOOLS
+from bpf_mcp.transports import catalog
+from bpf_mcp.transports.mcp_app import build_server, select_tools
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "linux-6.18"
+
+
+@pytest.fixture
+async def handle() -> AsyncIterator[BpfMcp]:
+    async with open_bpf_mcp(Config(sysroot=FIXTURES)) as opened:
+        yield opened
+
+
+def test_completion_by_prefix(view: View) -> None:
+    def values(what: str, prefix: str, **context: str) -> tuple[tuple[str, ...], int]:
+        found = answer(CompleteNames(what, prefix, tuple(sorted(context.items()))), view)
+        return found.values, found.total
+
+    assert values("btf_kind", "st") == (("struct",), 1)
+    assert values("tracepoint_event", "sched_sw", category="sched") == (
+        ("sched_swap_numa", "sched_switch"),
+        2,
+    )
+    assert values("tracepoint_category", "sch")[0] == ("sched",)
+    names, total = values("btf_name", "task_", kind="struct")
+    assert "task_struct" in names and total == len(names)
+    assert values("function", "vfs_read")[0][:2] == ("vfs_read", "vfs_readlink")
+    kfuncs, total = values("kfunc", "bpf_")
+    assert total > 100 and len(kfuncs) == 100  # capped at 100, total says how many more
+    assert values("btf_name", "x", kind="no-such-kind") == ((), 0)
+    assert values("no-such-thing", "x") == ((), 0)
+
+
+async def test_static_resource_and_errors(handle: BpfMcp) -> None:
+    with trio.fail_after(30):
+        async with Client(build_server(handle), mode="legacy") as client:
+            listed = await client.list_resources()
+            assert "bpf-mcp://status" in [r.uri for r in listed.resources]
+            read = await client.read_resource("bpf-mcp://status")
+            content = read.contents[0]
+            assert isinstance(content, types.TextResourceContents)
+            assert [s["source"] for s in json.loads(content.text)["sources"]][:1] == ["tracefs"]
+            with pytest.raises(MCPError, match="Resource not found"):
+                await client.read_resource("nothing://here")
+            with pytest.raises(MCPError, match="Invalid cursor"):
+                await client.list_resources(cursor="bogus")
+
+
+async def test_tool_subset(handle: BpfMcp) -> None:
+    with pytest.raises(ValueError, match="unknown tool"):
+        select_tools(["list_tracepoints", "nope"])
+    server = build_server(handle, tools=["list_bpf_map_types"])
+    with trio.fail_after(30):
+        async with Client(server, mode="legacy") as client:
+            assert [t.name for t in (await client.list_tools()).tools] == ["list_bpf_map_types"]
+            with pytest.raises(MCPError, match="Unknown tool"):
+                await client.call_tool("list_tracepoints", {})
+
+
+def test_templates_and_prompts_name_existing_tools_only() -> None:
+    names = {t.name for t in TOOLS}
+    for template in catalog.list_templates(None, names).resource_templates:
+        spec = next(t for t in catalog.TEMPLATES if t.uri_template == template.uri_template)
+        assert spec.tool in names
+    for prompt in catalog.list_prompts(None, names).prompts:
+        spec = next(p for p in catalog.PROMPTS if p.name == prompt.name)
+        assert spec.tool in names
+
+
+def test_template_matching() -> None:
+    (tracepoint,) = [t for t in catalog.TEMPLATES if t.name == "tracepoint"]
+    assert tracepoint.match("tracepoint://sched/sched_switch") == {
+        "category": "sched",
+        "event": "sched_switch",
+    }
+    assert tracepoint.match("tracepoint://sched/../../etc") is None
+    assert tracepoint.arguments({"category": "a", "event": "b"}) == {"name": "a:b"}
