@@ -80,8 +80,8 @@ def test_templates_and_prompts_name_existing_tools_only() -> None:
         spec = next(t for t in catalog.TEMPLATES if t.uri_template == template.uri_template)
         assert spec.tool in names
     for prompt in catalog.list_prompts(None, names).prompts:
-        spec = next(p for p in catalog.PROMPTS if p.name == prompt.name)
-        assert spec.tool in names
+        prompt_spec = next(p for p in catalog.PROMPTS if p.name == prompt.name)
+        assert prompt_spec.tool in names
 
 
 def test_template_matching() -> None:
