@@ -187,7 +187,7 @@ def warm_up(report: Report, sysroot: Path, runs: int) -> None:
 
 def questions(tools: set[str]) -> list[tuple[str, str, dict[str, Any]]]:
     """(label, tool, arguments) of the benchmark questions, with the best tool present."""
-    out = []
+    out: list[tuple[str, str, dict[str, Any]]] = []
     if "describe_btf_type" in tools:
         out.append(("struct layout (task_struct)", "describe_btf_type", {"name": "task_struct"}))
     else:

@@ -136,19 +136,15 @@ def privilege_matrix(image: str) -> None:
     print("\n| run options | tracefs | kallsyms addresses | BTF |")
     print("| --- | --- | --- | --- |")
     for label, extra in MATRIX:
-        results = trio.run(
-            stdio_session,
-            image,
-            extra,
-            [
-                # Each call waits for its source's first load, so the status after them
-                # shows every source settled.
-                ("list_tracepoints", {"limit": 1}),
-                ("get_btf_types", {"limit": 1}),
-                ("list_kernel_functions", {"pattern": "vfs_read", "limit": 1}),
-                ("get_server_status", {}),
-            ],
-        )
+        calls: list[tuple[str, dict[str, Any]]] = [
+            # Each call waits for its source's first load, so the status after them
+            # shows every source settled.
+            ("list_tracepoints", {"limit": 1}),
+            ("get_btf_types", {"limit": 1}),
+            ("list_kernel_functions", {"pattern": "vfs_read", "limit": 1}),
+            ("get_server_status", {}),
+        ]
+        results = trio.run(stdio_session, image, extra, calls)
         status = {s["source"]: s for s in results[4][2]["sources"]}
         functions = results[3][2] or {}
 
