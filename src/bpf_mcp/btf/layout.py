@@ -20,6 +20,7 @@ __all__ = ["POINTER_SIZE", "CompositeLayout", "Layouts", "Placement"]
 POINTER_SIZE = 8
 MAX_DEPTH = 64
 _MAX_FORCED_ALIGN = 1 << 16
+_CACHELINE = 64
 
 _SCALARS = frozenset({Kind.INT, Kind.ENUM, Kind.ENUM64, Kind.FLOAT})
 _THROUGH = frozenset(
@@ -178,7 +179,7 @@ class Layouts:
             else:
                 at = _align_up(cur, eff * 8)
                 if m.bit_offset > at:
-                    forced = self._forced(cur, m.bit_offset, eff)
+                    forced = self._forced(cur, m.bit_offset, eff, size)
                     if not forced:
                         pad = m.bit_offset - cur
                 struct_align = max(struct_align, forced or eff)
@@ -190,7 +191,7 @@ class Layouts:
         tail = 0
         natural_end = _align_up(end, struct_align * 8)
         if size * 8 > natural_end:
-            forced_struct = self._forced(end, size * 8, struct_align)
+            forced_struct = self._forced(end, size * 8, struct_align, size, largest=False)
             if forced_struct:
                 struct_align = forced_struct
             else:
@@ -201,16 +202,30 @@ class Layouts:
         return layout
 
     @staticmethod
-    def _forced(cur_bits: int, want_bits: int, natural: int) -> int:
-        """The smallest alignment above `natural` that moves `cur_bits` to `want_bits`."""
+    def _forced(
+        cur_bits: int, want_bits: int, natural: int, size_bytes: int, *, largest: bool = True
+    ) -> int:
+        """An alignment above `natural` that moves `cur_bits` to `want_bits`, 0 if none.
+
+        Every power of two from the smallest that works up to the largest dividing the
+        target works. Like pahole, a member gets the largest up to a cache line (what
+        `____cacheline_aligned` gives) that the struct's size allows; a whole struct
+        (`largest` false) gets a cache line if that works, else the smallest.
+        """
         if want_bits % 8:
             return 0
+        best = 0
         align = natural * 2
         while align <= _MAX_FORCED_ALIGN:
             placed = _align_up(cur_bits, align * 8)
-            if placed == want_bits:
-                return align
-            if placed > want_bits:
-                return 0
+            if placed == want_bits and (best == 0 or align <= _CACHELINE):
+                if size_bytes and size_bytes % align:
+                    break
+                if not largest and best and align != _CACHELINE:
+                    align *= 2
+                    continue
+                best = align
+            elif placed != want_bits and best:
+                break
             align *= 2
-        return 0
+        return best

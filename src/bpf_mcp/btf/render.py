@@ -14,7 +14,7 @@ loops, never anything else.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from .errors import BtfError
 from .index import Btf
@@ -26,6 +26,7 @@ __all__ = ["c_definition", "declaration", "func_prototype", "tag_text", "type_na
 MAX_DEPTH = 64
 
 _QUALIFIERS = {Kind.CONST: "const", Kind.VOLATILE: "volatile", Kind.RESTRICT: "restrict"}
+_TAGGED = frozenset({Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64})
 _SKIP_TO_POINTER = frozenset({Kind.CONST, Kind.VOLATILE, Kind.RESTRICT, Kind.TYPE_TAG})
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Words that `__<tag>` would turn into compiler keywords.
@@ -59,11 +60,13 @@ def _join(left: str, right: str) -> str:
     return f"{left} {right}"
 
 
-def _name_leaf(btf: Btf, tid: int, kind: Kind) -> str:
-    """The text of a type that is written by name (or `struct {...}` when anonymous)."""
+def _name_leaf(btf: Btf, tid: int, kind: Kind, name: str | None = None) -> str:
+    """The text of a type that is written by name (or `struct {...}` when anonymous);
+    `name` replaces the type's own name."""
     if kind is Kind.UNKN:
         return "void"
-    name = btf.name(tid)
+    if name is None:
+        name = btf.name(tid)
     if kind in (Kind.STRUCT, Kind.UNION):
         keyword = "struct" if kind is Kind.STRUCT else "union"
         return f"{keyword} {name}" if name else f"{keyword} {{...}}"
@@ -97,7 +100,9 @@ class _Renderer:
             ref = btf.ref(tid)
             if self._pointer_below(ref, depth):
                 return self.decl(ref, _join(word, inner), prefixed, depth + 1)
-            return f"{word} {self.decl(ref, inner, prefixed, depth + 1)}"
+            text = self.decl(ref, inner, prefixed, depth + 1)
+            # A qualified array's element is often qualified too: say it once.
+            return text if text.startswith(word + " ") else f"{word} {text}"
         if kind is Kind.TYPE_TAG:
             return self.decl(btf.ref(tid), _join(tag_text(btf, tid), inner), prefixed, depth + 1)
         if kind is Kind.ARRAY:
@@ -128,9 +133,7 @@ class _Renderer:
 
     def params(self, proto_id: int, depth: int) -> str:
         btf = self.btf
-        # Parameters never need inline bodies: name anonymous types instead.
-        plain = _Renderer(btf)
-        parts = [plain.decl(p.type_id, p.name, False, depth) for p in btf.params(proto_id)]
+        parts = [self.decl(p.type_id, p.name, False, depth) for p in btf.params(proto_id)]
         if btf.is_variadic(proto_id):
             parts.append("...")
         return ", ".join(parts) if parts else "void"
@@ -166,6 +169,7 @@ def func_prototype(btf: Btf, func_id: int) -> str:
 
 # pahole marks every vmlinux FUNC static whatever the source says, so only extern shows.
 _LINKAGE_PREFIX = {2: "extern "}
+_INT_OF_SIZE = {1: "char", 2: "short", 4: "int", 8: "long long"}
 
 
 def c_definition(btf: Btf, tid: int) -> str:
@@ -174,68 +178,77 @@ def c_definition(btf: Btf, tid: int) -> str:
     A struct or union is written with every member, anonymous members inline, and the
     `packed` / `aligned(N)` attributes or padding its recorded offsets require; an enum
     with every value; a typedef as `typedef ... name;` (an anonymous struct it names
-    inline); a func as its prototype (`static` when its linkage says so); a var as its
-    declaration; a forward declaration as `struct name;`. Other kinds read as their type
-    name followed by `;`.
+    inline); a func as its prototype and a var as its declaration (`extern` when their
+    linkage says so); a forward declaration as `struct name;`. Other kinds read as their
+    type name followed by `;`.
     """
-    return _Definitions(btf).definition(tid) + ";"
+    return Definitions(btf).definition(tid) + ";"
 
 
-class _Definitions:
-    """Definitions with anonymous types written inline, at a given indentation."""
+class Definitions:
+    """Writes definitions with anonymous types inline; shared by c_definition and headers.
 
-    def __init__(self, btf: Btf, *, rename: Callable[[int, str], str] | None = None) -> None:
+    `names` renames types (id -> identifier), `enumerators` renames enum values ((enum
+    id, value index) -> identifier): a header uses them when two types in it share a name.
+    An anonymous enum is written inline once; later uses read as an integer of its size,
+    since writing it again would redefine its values.
+    """
+
+    def __init__(
+        self,
+        btf: Btf,
+        *,
+        names: Mapping[int, str] | None = None,
+        enumerators: Mapping[tuple[int, int], str] | None = None,
+    ) -> None:
         self.btf = btf
         self.layouts = Layouts(btf)
-        self.rename = rename
+        self.names: Mapping[int, str] = names or {}
+        self.enumerators: Mapping[tuple[int, int], str] = enumerators or {}
+        self._inlined_enums: set[int] = set()
 
     def _leaf(self, indent: int) -> Leaf:
+        btf = self.btf
+
         def leaf(tid: int, kind: Kind) -> str:
-            btf = self.btf
-            name = btf.name(tid)
-            if not name and kind in (Kind.STRUCT, Kind.UNION):
-                return self.composite(tid, indent)
-            if not name and kind in (Kind.ENUM, Kind.ENUM64):
-                return self.enum(tid, indent)
-            text = _name_leaf(btf, tid, kind)
-            if self.rename is not None and name:
-                text = self.rename(tid, text)
-            return text
+            if kind in _TAGGED and not btf.name(tid):
+                if kind in (Kind.STRUCT, Kind.UNION):
+                    return self.composite(tid, indent)
+                if tid not in self._inlined_enums:
+                    return self.enum(tid, indent)
+                signed = "" if btf.kind_flag(tid) else "unsigned "
+                return signed + _INT_OF_SIZE.get(btf.size(tid) or 4, "int")
+            return _name_leaf(btf, tid, kind, self.names.get(tid))
 
         return leaf
 
     def decl(self, tid: int, name: str, indent: int) -> str:
+        """The declaration of `name` with type `tid`, anonymous types inline at `indent`."""
         return _Renderer(self.btf, self._leaf(indent)).decl(tid, name)
 
     def definition(self, tid: int) -> str:
+        """The definition of `tid` at indentation 0, without the final `;`."""
         btf = self.btf
         kind = btf.kind(tid)
-        name = btf.name(tid)
+        name = self.names.get(tid) or btf.name(tid)
         if kind in (Kind.STRUCT, Kind.UNION):
             return self.composite(tid, 0)
         if kind in (Kind.ENUM, Kind.ENUM64):
             return self.enum(tid, 0)
         if kind is Kind.TYPEDEF:
-            return "typedef " + self.decl(btf.ref(tid), self._named(tid, name), 0)
-        if kind is Kind.FUNC:
+            return "typedef " + self.decl(btf.ref(tid), name, 0)
+        if kind in (Kind.FUNC, Kind.VAR):
             prefix = _LINKAGE_PREFIX.get(btf.linkage(tid), "")
-            return prefix + func_prototype(btf, tid)
-        if kind is Kind.VAR:
-            prefix = _LINKAGE_PREFIX.get(btf.linkage(tid), "")
-            return prefix + declaration(btf, btf.ref(tid), name)
+            return prefix + self.decl(btf.ref(tid), name, 0)
         if kind is Kind.FWD:
-            return self._named(tid, _name_leaf(btf, tid, kind))
-        return type_name(btf, tid)
-
-    def _named(self, tid: int, text: str) -> str:
-        return self.rename(tid, text) if self.rename is not None else text
+            return _name_leaf(btf, tid, kind, name)
+        return self.decl(tid, "", 0)
 
     def composite(self, tid: int, indent: int) -> str:
+        """A struct or union with its members, the closing brace at `indent`."""
         btf = self.btf
         kind = btf.kind(tid)
-        keyword = "struct" if kind is Kind.STRUCT else "union"
-        name = btf.name(tid)
-        head = self._named(tid, f"{keyword} {name}") if name else keyword
+        head = _name_leaf(btf, tid, kind, self.names.get(tid)).removesuffix(" {...}")
         layout = self.layouts.composite(tid)
         tabs = "\t" * (indent + 1)
         lines = [head + " {"]
@@ -261,15 +274,18 @@ class _Definitions:
         return "\n".join(lines)
 
     def enum(self, tid: int, indent: int) -> str:
+        """An enum with its values, the closing brace at `indent`."""
         btf = self.btf
-        name = btf.name(tid)
-        head = self._named(tid, f"enum {name}") if name else "enum"
+        self._inlined_enums.add(tid)
+        head = _name_leaf(btf, tid, btf.kind(tid), self.names.get(tid)).removesuffix(" {...}")
         tabs = "\t" * (indent + 1)
         lines = [head + " {"]
-        lines.extend(f"{tabs}{v.name} = {_enum_literal(v.value)}," for v in btf.enum_values(tid))
-        size = btf.size(tid) or 4
+        renamed = self.enumerators
+        for i, v in enumerate(btf.enum_values(tid)):
+            name = renamed.get((tid, i), v.name)
+            lines.append(f"{tabs}{name} = {_enum_literal(v.value)},")
         closing = "\t" * indent + "}"
-        if size < 4:
+        if (btf.size(tid) or 4) < 4:
             closing += " __attribute__((packed))"
         lines.append(closing)
         return "\n".join(lines)
