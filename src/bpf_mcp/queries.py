@@ -7,7 +7,7 @@ built from a tool call's arguments.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import attrs
 
@@ -115,7 +115,16 @@ class GetBtfTypes:
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
 
-    pattern: str | None = _pattern_field("the type name")
+    pattern: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional([_TEXT_BOUNDS, _no_nul]),
+        metadata=_doc(
+            "The type name to look for, as 'match' says: a substring (default), the exact"
+            " name, or a glob ('bpf_*_ops', 'sk_buff?'). Omit to list everything.",
+            minLength=1,
+            maxLength=MAX_PATTERN,
+        ),
+    )
     kind: str | None = attrs.field(
         default=None,
         validator=attrs.validators.optional(_KIND_BOUNDS),
@@ -126,6 +135,17 @@ class GetBtfTypes:
             minLength=1,
             maxLength=32,
         ),
+    )
+    match: Literal["substring", "exact", "glob"] = attrs.field(
+        default="substring",
+        validator=attrs.validators.in_(("substring", "exact", "glob")),
+        metadata=_doc(
+            "How 'pattern' matches a name: 'substring' (default), 'exact', or 'glob'"
+            " (* any run, ? one character, [abc] a set; the whole name must match)."
+        ),
+    )
+    case_sensitive: bool = attrs.field(
+        default=False, metadata=_doc("Match letter case exactly (default: ignore case).")
     )
     limit: int = _limit_field()
     offset: int = _offset_field()
@@ -187,3 +207,72 @@ Query = (
     | ListBpfMapTypes
     | GetServerStatus
 )
+
+
+# -- BTF types in depth ---------------------------------------------------------------------
+
+MAX_HEADER_TYPES = 64
+
+
+def _type_name_field(what: str) -> Any:
+    return attrs.field(
+        validator=[_TEXT_BOUNDS, _no_nul],
+        metadata=_doc(what, minLength=1, maxLength=MAX_PATTERN),
+    )
+
+
+@attrs.frozen
+class DescribeBtfType:
+    """One BTF type fully decoded: layout, values, prototype, C definition."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
+
+    name: str = _type_name_field(
+        "The type's exact name, e.g. 'task_struct', 'pid_t', 'vfs_read'; 'struct sock',"
+        " 'union bpf_attr' and 'enum bpf_map_type' pick the kind too."
+    )
+    kind: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(_KIND_BOUNDS),
+        metadata=_doc(
+            "Which type when several share the name (e.g. a struct and a typedef): struct,"
+            " union, enum, enum64, typedef, func, var, fwd, int, float, ... Omit for the"
+            " most useful one; the answer lists the others.",
+            minLength=1,
+            maxLength=32,
+        ),
+    )
+    object: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional([_TEXT_BOUNDS, _no_nul]),
+        metadata=_doc(
+            "BTF object to look in: 'vmlinux' or a module's name (as in /sys/kernel/btf)."
+            " Omit to look in all of them, vmlinux first.",
+            minLength=1,
+            maxLength=MAX_PATTERN,
+        ),
+    )
+
+
+@attrs.frozen
+class GenerateCHeader:
+    """A self-contained C header for some BTF types and what they need."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
+
+    names: tuple[str, ...] = attrs.field(
+        validator=attrs.validators.deep_iterable(
+            member_validator=[_TEXT_BOUNDS, _no_nul],
+            iterable_validator=[
+                attrs.validators.min_len(1),
+                attrs.validators.max_len(MAX_HEADER_TYPES),
+            ],
+        ),
+        metadata=_doc(
+            f"Names of the types to define (1-{MAX_HEADER_TYPES}): structs, unions, enums,"
+            " typedefs or functions, e.g. ['task_struct', 'sk_buff']; 'struct sock' picks"
+            " the kind.",
+            minItems=1,
+            maxItems=MAX_HEADER_TYPES,
+        ),
+    )

@@ -161,3 +161,129 @@ class Completions:
 
     values: tuple[str, ...]
     total: int
+
+
+# -- BTF types in depth ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class BtfTypeRef:
+    id: int = attrs.field(metadata=_doc("BTF type id (unique within its object)."))
+    name: str
+    kind: str
+    object: str = attrs.field(metadata=_doc("BTF object: 'vmlinux' or a module's name."))
+
+
+@attrs.frozen
+class BtfChainStep:
+    id: int
+    kind: str
+    type: str = attrs.field(metadata=_doc("The type at this step as C text."))
+
+
+@attrs.frozen
+class BtfMember:
+    name: str = attrs.field(metadata=_doc("'' for an anonymous struct/union member."))
+    path: str = attrs.field(
+        metadata=_doc(
+            "How C reaches it from the described type: anonymous members are transparent,"
+            " a member of an anonymous-typed member reads 'outer.inner', an array's first"
+            " element 'arr[0].x'."
+        )
+    )
+    depth: int = attrs.field(
+        metadata=_doc("0 for a direct member; members of an expanded member are one deeper.")
+    )
+    type: str = attrs.field(metadata=_doc("C type, e.g. 'struct list_head', 'const char *'."))
+    type_id: int
+    offset: int = attrs.field(
+        metadata=_doc("Byte offset from the start of the described type (a bitfield's unit).")
+    )
+    bit_offset: int = attrs.field(metadata=_doc("Bit offset from the start of the type."))
+    size: int = attrs.field(metadata=_doc("Size in bytes of the member's type."))
+    bitfield_size: int | None = attrs.field(metadata=_doc("Width in bits; null if no bitfield."))
+    hole_after: int = attrs.field(metadata=_doc("Unused bytes before the next member."))
+    bit_hole_after: int = attrs.field(metadata=_doc("Unused bits left in a bitfield's unit."))
+
+
+@attrs.frozen
+class BtfLayout:
+    size: int
+    alignment: int = attrs.field(
+        metadata=_doc("Alignment in bytes, inferred from offsets and size as pahole does.")
+    )
+    packed: bool = attrs.field(metadata=_doc("Some member sits below its natural alignment."))
+    members: int = attrs.field(metadata=_doc("Direct members."))
+    holes: int
+    sum_holes: int = attrs.field(metadata=_doc("Bytes in holes between direct members."))
+    bit_holes: int
+    sum_bit_holes: int
+    padding: int = attrs.field(metadata=_doc("Unused bytes after the last member."))
+
+
+@attrs.frozen
+class BtfEnumerator:
+    name: str
+    value: int
+
+
+@attrs.frozen
+class BtfParam:
+    name: str = attrs.field(metadata=_doc("'' when BTF records no name."))
+    type: str
+    type_id: int
+
+
+@attrs.frozen
+class BtfDeclTag:
+    tag: str = attrs.field(metadata=_doc("e.g. 'bpf_kfunc', 'bpf_fastcall'."))
+    component: int = attrs.field(
+        metadata=_doc("-1: the type itself; else the member or parameter index.")
+    )
+    target: str | None = attrs.field(metadata=_doc("The member or parameter name, if any."))
+
+
+@attrs.frozen
+class BtfTypeDescription:
+    id: int
+    name: str
+    kind: str
+    object: str = attrs.field(metadata=_doc("BTF object: 'vmlinux' or a module's name."))
+    size: int | None = attrs.field(metadata=_doc("Size in bytes; null for kinds without one."))
+    alignment: int | None
+    c: str = attrs.field(metadata=_doc("The C definition (or, for other kinds, the C type)."))
+    type: str | None = attrs.field(
+        metadata=_doc("What a typedef, pointer, array, modifier or var refers to, as C text.")
+    )
+    members: tuple[BtfMember, ...] | None = attrs.field(
+        metadata=_doc("Struct/union members in order, anonymous members expanded.")
+    )
+    layout: BtfLayout | None = attrs.field(metadata=_doc("Struct/union holes and padding."))
+    signed: bool | None = attrs.field(metadata=_doc("Enum or int signedness."))
+    bits: int | None = attrs.field(metadata=_doc("Int width in bits."))
+    nelems: int | None = attrs.field(metadata=_doc("Array element count."))
+    values: tuple[BtfEnumerator, ...] | None
+    typedef_chain: tuple[BtfChainStep, ...] | None = attrs.field(
+        metadata=_doc("From the typedef down to the type it finally names.")
+    )
+    prototype: str | None = attrs.field(metadata=_doc("Function prototype as C."))
+    return_type: str | None
+    params: tuple[BtfParam, ...] | None
+    variadic: bool | None
+    linkage: Literal["static", "global", "extern"] | None = attrs.field(
+        metadata=_doc("Func/var linkage as BTF records it (pahole marks every func static).")
+    )
+    decl_tags: tuple[BtfDeclTag, ...]
+    others: tuple[BtfTypeRef, ...] = attrs.field(
+        metadata=_doc("Other types of the same name; pass 'kind' or 'object' to pick one.")
+    )
+
+
+@attrs.frozen
+class CHeader:
+    header: str = attrs.field(metadata=_doc("The C header text."))
+    bytes: int
+    roots: tuple[BtfTypeRef, ...] = attrs.field(metadata=_doc("The types asked for."))
+    defined: int = attrs.field(metadata=_doc("Types defined, those asked for included."))
+    declared: int = attrs.field(metadata=_doc("Types only forward-declared."))
+    object: str = attrs.field(metadata=_doc("BTF object the types come from."))

@@ -60,13 +60,44 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "get_btf_types",
         "Search kernel BTF types",
-        "Search the named types of the running kernel's BTF (/sys/kernel/btf/vmlinux):"
-        " structs, unions, enums, typedefs, functions and every other BTF kind, by name"
-        " substring ('pattern') and/or 'kind'. Each item gives the type id, kind, size and,"
-        " for structs and unions, the member names. Use it to check what a kernel struct"
-        " contains or whether a function has BTF (needed for fentry/fexit)." + _PAGED,
+        "Search the named types of the running kernel's BTF (/sys/kernel/btf/vmlinux and"
+        " modules' /sys/kernel/btf/<module>): structs, unions, enums, typedefs, functions and"
+        " every other BTF kind, by name ('pattern' as a substring, exact name or glob, see"
+        " 'match'; case-insensitive unless 'case_sensitive') and/or 'kind'. Each item gives"
+        " the type id, kind, size, the BTF object it lives in and, for structs and unions,"
+        " the member names; describe_btf_type gives one type in full. Use it to find a"
+        " type's exact name or check whether a function has BTF (needed for fentry/fexit)."
+        + _PAGED,
         q.GetBtfTypes,
         r.BtfTypePage,
+    ),
+    ToolSpec(
+        "describe_btf_type",
+        "Describe one kernel BTF type",
+        "Decode one type of the running kernel's BTF in full, by exact name: for a struct or"
+        " union every member with its C type, byte and bit offset, size and bitfield width"
+        " (anonymous members expanded with their path), the holes and padding pahole would"
+        " show, size and alignment; for an enum every value; for a typedef the chain to the"
+        " type it names; for a function its C prototype, parameters, linkage and decl tags"
+        " (bpf_kfunc...). Always includes the C definition ('c'). Use it to read a struct"
+        " layout for a BPF program, check a kfunc's signature, or see what a typedef is. When"
+        " several types share the name, 'kind' picks one and 'others' lists the rest; an"
+        " unknown name answers an error with close matches.",
+        q.DescribeBtfType,
+        r.BtfTypeDescription,
+    ),
+    ToolSpec(
+        "generate_c_header",
+        "Generate a C header from kernel BTF",
+        "Write a minimal, self-contained C header for some types of the running kernel's BTF"
+        " (structs, unions, enums, typedefs, functions): their definitions and everything"
+        " they hold by value, in dependency order, with forward declarations for types only"
+        " pointed to. It compiles on its own with gcc and with clang -target bpf, and keeps"
+        " the kernel's layout (packed/aligned where needed). Use it instead of a full"
+        " vmlinux.h when a BPF or user-space program needs a few kernel types. At most 64"
+        " names; a header over 240 KiB answers an error saying so.",
+        q.GenerateCHeader,
+        r.CHeader,
     ),
     ToolSpec(
         "list_bpf_program_types",

@@ -75,3 +75,38 @@ def test_long_chain_without_loop_resolves() -> None:
     for i in range(200):
         tid = b.ref(Kind.TYPEDEF, tid, f"t{i}")
     assert parse_btf(b.blob()).resolve(tid) == target
+
+
+def test_glob_names(kinds: Btf) -> None:
+    assert [kinds.name(t) for t in kinds.glob_names("*u32")] == ["u32", "my_u32", "chained_u32"]
+    assert kinds.glob_names("U32") == []
+    assert [kinds.name(t) for t in kinds.glob_names("U32", case_sensitive=False)] == ["u32"]
+    assert [kinds.name(t) for t in kinds.glob_names("[bc]its")] == ["bits"]
+    assert kinds.glob_names("*") == list(kinds.named_ids())
+
+
+def test_search_names_case_sensitive_with_mixed_case() -> None:
+    b = BtfBuilder()
+    lower = b.int_("abc_x", 4, 32)
+    upper = b.int_("ABC_X", 4, 32)
+    btf = parse_btf(b.blob())
+    assert btf.search_names("abc") == [lower]
+    assert btf.search_names("ABC") == [upper]
+    assert btf.search_names("aBc", case_sensitive=False) == [lower, upper]
+
+
+def test_filter_kind_and_unique_names(kinds: Btf) -> None:
+    named = kinds.named_ids()
+    structs = kinds.filter_kind(named, Kind.STRUCT)
+    assert structs == [t for t in named if kinds.kind(t) is Kind.STRUCT]
+    assert kinds.filter_kind([0, kinds.last_id + 1, *structs], Kind.STRUCT) == structs
+    unique = kinds.unique_names()
+    assert len(unique) == len(set(unique)) == len({kinds.name(t) for t in named})
+
+
+def test_split_names_stay_in_their_object(base: Btf, module: Btf) -> None:
+    own = module.named_ids()
+    assert own and all(t >= module.first_id for t in own)
+    assert module.search_names("") == list(own)
+    assert all(t >= module.first_id for t in module.glob_names("*"))
+    assert module.find("list_head")[0] < module.first_id  # found in the base too

@@ -1,51 +1,109 @@
-"""Name lookups over one BTF object: exact match, substring search and ids by kind."""
+"""Name lookups over one BTF object: exact match, substring search and ids by kind.
+
+Each part is built on first use: the named ids from the records' name offsets alone
+(cheap), the names themselves when a lookup needs them, the exact-name table on the
+first `find` and the joined-string substring index on the first search.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections.abc import Sequence
 
+from ..textindex import SubstringIndex
+from ._strings import StringTable
 from .model import Kind
 
 
 class NameIndex:
-    """The named ids of one object with their names, for exact and substring lookups."""
+    """The named ids of one object with their names, for exact and substring lookups.
 
-    __slots__ = ("_first_of", "_folded", "_more_of", "_names", "ids")
+    Treat as immutable: lazily built parts are only ever replaced by equal values, so
+    concurrent readers are safe.
+    """
 
-    def __init__(self, first_id: int, names: list[str]) -> None:
-        """Index `names`, the name of each id from `first_id` on ("" when anonymous)."""
-        self.ids: tuple[int, ...] = tuple(first_id + i for i, name in enumerate(names) if name)
-        self._names: list[str] = [name for name in names if name]
-        # Most names are unique: keep the first id per name, and lists only for repeats.
-        first_of: dict[str, int] = {}
-        more_of: dict[str, list[int]] = {}
-        for tid, name in zip(self.ids, self._names, strict=True):
-            if name in first_of:
-                more_of.setdefault(name, []).append(tid)
-            else:
-                first_of[name] = tid
-        self._first_of = first_of
-        self._more_of = more_of
-        self._folded: list[str] | None = None
+    __slots__ = ("_first_of", "_more_of", "_names", "_offsets", "_search", "_strings", "ids")
+
+    def __init__(self, first_id: int, offsets: Sequence[int], strings: StringTable) -> None:
+        """Index the ids from `first_id` on, given each one's name offset in `strings`."""
+        positions = strings.nonempty(offsets)
+        self.ids: tuple[int, ...] = tuple(first_id + i for i in positions)
+        self._offsets = [offsets[i] for i in positions]
+        self._strings = strings
+        self._names: list[str] | None = None
+        self._first_of: dict[str, int] | None = None
+        self._more_of: dict[str, list[int]] = {}
+        self._search: SubstringIndex | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """The name of each id in `ids`, in the same order.
+
+        Raises BtfError for the first name offset outside the string section.
+        """
+        names = self._names
+        if names is None:
+            names = self._strings.get_many(self._offsets, self.ids)
+            self._names = names
+        return names
+
+    def unique_names(self) -> Sequence[str]:
+        """Every distinct name, in the order of its first id."""
+        return list(self._exact())
+
+    def _exact(self) -> dict[str, int]:
+        first_of = self._first_of
+        if first_of is None:
+            names = self.names
+            # Most names are unique: the first id per name, lists only for repeats.
+            first_of = dict(zip(reversed(names), reversed(self.ids), strict=True))
+            more_of: dict[str, list[int]] = {}
+            if len(first_of) < len(names):
+                for tid, name in zip(self.ids, names, strict=True):
+                    if first_of[name] != tid:
+                        more_of.setdefault(name, []).append(tid)
+            self._more_of = more_of
+            self._first_of = first_of
+        return first_of
 
     def find(self, name: str) -> tuple[int, ...]:
         """The ids named exactly `name`, ascending."""
-        first = self._first_of.get(name)
+        first = self._exact().get(name)
         if first is None:
             return ()
         return (first, *self._more_of.get(name, ()))
 
     def search(self, needle: str, *, case_sensitive: bool) -> list[int]:
-        """The ids whose name contains `needle` (case-folded unless `case_sensitive`)."""
-        names: Sequence[str] = self._names
-        if not case_sensitive:
-            folded = self._folded
-            if folded is None:
-                folded = [name.casefold() for name in self._names]
-                self._folded = folded
-            names = folded
-            needle = needle.casefold()
-        return [tid for tid, name in zip(self.ids, names, strict=True) if needle in name]
+        """The ids whose name contains `needle` (ASCII case ignored unless
+        `case_sensitive`), ascending."""
+        ids = self.ids
+        rows = self._rows(needle)
+        if case_sensitive and needle.lower() != needle.upper():
+            names = self.names
+            return [ids[r] for r in rows if needle in names[r]]
+        return [ids[r] for r in rows]
+
+    def glob(self, pattern: str, *, case_sensitive: bool) -> list[int]:
+        """The ids whose whole name matches the shell-style `pattern` (`*`, `?`, `[set]`),
+        ascending."""
+        rx = re.compile(fnmatch.translate(pattern), 0 if case_sensitive else re.IGNORECASE)
+        # Only names holding the pattern's longest literal run can match: search for it.
+        literal = max(_GLOB_SYNTAX.split(pattern), key=len)
+        ids = self.ids
+        names = self.names
+        rows: Sequence[int] = self._rows(literal) if literal else range(len(ids))
+        return [ids[r] for r in rows if rx.match(names[r])]
+
+    def _rows(self, needle: str) -> list[int]:
+        index = self._search
+        if index is None:
+            index = SubstringIndex(self.names, fold=True)
+            self._search = index
+        return index.search(needle)
+
+
+_GLOB_SYNTAX = re.compile(r"[*?]|\[!?\]?[^\]]*\]")
 
 
 def ids_by_kind(first_id: int, kinds: bytes) -> dict[Kind, tuple[int, ...]]:

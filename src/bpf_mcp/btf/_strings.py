@@ -50,27 +50,50 @@ class StringTable:
             )
         return self._base.get(offset, tid, what)
 
-    def get_many(self, offsets: Sequence[int], first_id: int) -> list[str]:
-        """The strings at `offsets`, the name offsets of ids from `first_id` on, in order.
+    def nonempty(self, offsets: Sequence[int]) -> list[int]:
+        """The positions in `offsets` of the ones that name a non-empty string.
 
-        Raises BtfError like `get` for the first offset that is out of range.
+        An offset outside the table counts as non-empty: reading it raises later.
+        """
+        text = self._text
+        if self._base is None:
+            n = len(text)
+            return [i for i, o in enumerate(offsets) if o and (o >= n or text[o] != "\0")]
+        return [i for i, o in enumerate(offsets) if o and not self._empty_at(o)]
+
+    def _empty_at(self, offset: int) -> bool:
+        if offset >= self.start:
+            rel = offset - self.start
+            return rel < len(self._text) and self._text[rel] == "\0"
+        if self._base is None:
+            return False
+        return self._base._empty_at(offset)
+
+    def get_many(self, offsets: Sequence[int], ids: Sequence[int]) -> list[str]:
+        """The strings at `offsets`, the name offsets of the type ids `ids`, in order.
+
+        Raises BtfError like `get`, naming the type id, for the first offset that is out
+        of range.
         """
         text = self._text
         start = self.start
         find = text.find
-        cache: dict[int, str] = {}
+        if offsets and self._ascii() and min(offsets) >= start and max(offsets) - start < len(text):
+            # The common case in one comprehension: the section ends with NUL, so every
+            # in-range offset has a terminator after it.
+            return [text[o - start : find("\0", o - start)] for o in offsets]
         names: list[str] = []
-        for offset in offsets:
-            name = cache.get(offset)
-            if name is None:
-                rel = offset - start
-                end = find("\0", rel) if rel >= 0 else -1
-                if end < 0:
-                    name = self.get(offset, first_id + len(names), "name")
-                else:
-                    name = text[rel:end]
-                    if not name.isascii():
-                        name = name.encode("latin-1").decode("utf-8", errors="replace")
-                cache[offset] = name
+        for tid, offset in zip(ids, offsets, strict=True):
+            rel = offset - start
+            end = find("\0", rel) if rel >= 0 else -1
+            if end < 0:
+                names.append(self.get(offset, tid, "name"))
+                continue
+            name = text[rel:end]
+            if not name.isascii():
+                name = name.encode("latin-1").decode("utf-8", errors="replace")
             names.append(name)
         return names
+
+    def _ascii(self) -> bool:
+        return self._text.isascii()

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import attrs
+
 from .errors import BtfError
 from .index import Btf
 from .model import Kind
 from .render import Definitions, tag_text
 
-__all__ = ["HeaderTooLarge", "c_header", "header_dependencies"]
+__all__ = ["Header", "HeaderTooLarge", "build_header", "c_header", "header_dependencies"]
 
 MAX_DEPTH = 64
 # Typedefs the compiler provides itself; defining them again is an error.
@@ -248,6 +250,15 @@ def _anonymous_enums(btf: Btf, ids: Iterable[int]) -> list[int]:
     return list(found)
 
 
+@attrs.frozen
+class Header:
+    """A generated header: its text, the ids it defines in order, those it only declares."""
+
+    text: str
+    defined: tuple[int, ...]
+    declared: tuple[int, ...]
+
+
 def c_header(btf: Btf, roots: Sequence[int], *, max_bytes: int | None = None) -> str:
     """A C header defining `roots` (type ids) and everything they need, in dependency
     order, with forward declarations where they suffice.
@@ -256,6 +267,11 @@ def c_header(btf: Btf, roots: Sequence[int], *, max_bytes: int | None = None) ->
     macros that expand to `btf_type_tag` attributes where the compiler has them. Raises
     BtfError for malformed BTF, HeaderTooLarge when the text would pass `max_bytes`.
     """
+    return build_header(btf, roots, max_bytes=max_bytes).text
+
+
+def build_header(btf: Btf, roots: Sequence[int], *, max_bytes: int | None = None) -> Header:
+    """`c_header`, with the ids defined and declared."""
     order, forwards, tags = header_dependencies(btf, roots)
     names, values = _rename(btf, forwards + _anonymous_enums(btf, order) + order)
     writer = Definitions(btf, names=names, enumerators=values)
@@ -292,7 +308,7 @@ def c_header(btf: Btf, roots: Sequence[int], *, max_bytes: int | None = None) ->
     text = "\n".join(parts)
     if max_bytes is not None and len(text) > max_bytes:
         raise HeaderTooLarge(max_bytes)
-    return text
+    return Header(text, tuple(order), tuple(forwards))
 
 
 def _forward(btf: Btf, tid: int, name: str | None) -> str:

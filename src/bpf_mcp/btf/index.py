@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from ._format import ByteOrder
 from ._names import NameIndex, ids_by_kind
@@ -59,6 +59,7 @@ class Btf:
 
     __slots__ = (
         "_by_kind",
+        "_kinds",
         "_names",
         "_pos",
         "_strings",
@@ -93,6 +94,7 @@ class Btf:
         self._strings = strings
         self._names: NameIndex | None = None
         self._by_kind: dict[Kind, tuple[int, ...]] | None = None
+        self._kinds: bytes | None = None
         self._tags: dict[int, tuple[tuple[str, int], ...]] | None = None
 
     def __len__(self) -> int:
@@ -343,7 +345,7 @@ class Btf:
         if index is None:
             words = self._words
             offsets = [words[pos] for pos in self._pos]
-            index = NameIndex(self.first_id, self._strings.get_many(offsets, self.first_id))
+            index = NameIndex(self.first_id, offsets, self._strings)
             self._names = index
         return index
 
@@ -365,15 +367,39 @@ class Btf:
         """The ids of this object (not its base) whose name contains `needle`, ascending."""
         return self._name_index().search(needle, case_sensitive=case_sensitive)
 
+    def _kind_codes(self) -> bytes:
+        codes = self._kinds
+        if codes is None:
+            words = self._words
+            codes = bytes((words[pos + 1] >> 24) & 0x1F for pos in self._pos)
+            self._kinds = codes
+        return codes
+
+    def glob_names(self, pattern: str, *, case_sensitive: bool = True) -> list[int]:
+        """The ids of this object (not its base) whose whole name matches the shell-style
+        `pattern` (`*`, `?`, `[set]`, as fnmatch), ascending."""
+        return self._name_index().glob(pattern, case_sensitive=case_sensitive)
+
     def ids_of_kind(self, kind: Kind) -> tuple[int, ...]:
         """The ids of this object (not its base) of `kind`, ascending."""
         by_kind = self._by_kind
         if by_kind is None:
-            words = self._words
-            kinds = bytes((words[pos + 1] >> 24) & 0x1F for pos in self._pos)
-            by_kind = ids_by_kind(self.first_id, kinds)
+            by_kind = ids_by_kind(self.first_id, self._kind_codes())
             self._by_kind = by_kind
         return by_kind.get(kind, ())
+
+    def filter_kind(self, ids: Iterable[int], kind: Kind) -> list[int]:
+        """Those of `ids` whose kind is `kind`, in order; ids outside this object (its
+        base's included) are left out."""
+        codes = self._kind_codes()
+        first = self.first_id
+        last = self.last_id
+        wanted = int(kind)
+        return [tid for tid in ids if first <= tid <= last and codes[tid - first] == wanted]
+
+    def unique_names(self) -> Sequence[str]:
+        """Every distinct name of this object (not its base), in the order of first use."""
+        return self._name_index().unique_names()
 
     def decl_tags(self, tid: int) -> tuple[tuple[str, int], ...]:
         """The (tag, component index) of each DECL_TAG on `tid`, base objects' tags first."""

@@ -1,11 +1,16 @@
-"""The BTF reader: /sys/kernel/btf/vmlinux, parsed once per change."""
+"""The BTF reader: /sys/kernel/btf/vmlinux and each module's split BTF beside it.
+
+A load emits the parsed vmlinux first, then one parsed module per file in
+/sys/kernel/btf/ (split BTF on top of vmlinux), in name order. A module that cannot be
+read or parsed is left out and named in the load's summary; only vmlinux is essential.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from ..btf import BtfError, parse_btf
+from ..btf import Btf, BtfError, parse_btf
 from ..config import Config
 from ..errors import SourceError
 from ..sources import BTF_DIR, BTF_VMLINUX, Source
@@ -16,6 +21,7 @@ MISSING_FIX = (
     " (mount -t sysfs sysfs /sys)"
 )
 ROOT_FIX = "make /sys/kernel/btf/vmlinux readable (it is mode 0444 on stock kernels) or run as root"
+VMLINUX = "vmlinux"
 
 
 def _read(path: Path) -> bytes:
@@ -29,6 +35,16 @@ def _read(path: Path) -> bytes:
         ) from None
 
 
+def _module_names(directory: Path) -> list[str]:
+    """The module BTF files beside vmlinux, sorted; none when the directory is unreadable
+    (a kernel without modules has only vmlinux there)."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return sorted(name for name in names if name != VMLINUX and not name.startswith("."))
+
+
 def _signature(config: Config) -> tuple[object, ...]:
     path = config.path(BTF_VMLINUX)
     try:
@@ -39,11 +55,24 @@ def _signature(config: Config) -> tuple[object, ...]:
                 Source.BTF, path, exc, fix_missing=MISSING_FIX, fix_permission=ROOT_FIX
             )
         ) from None
-    return st.st_size, st.st_mtime_ns, st.st_ino
+    # A module loaded or unloaded adds or removes its file: the listing is part of it.
+    modules = tuple(_module_names(config.path(BTF_DIR)))
+    return st.st_size, st.st_mtime_ns, st.st_ino, modules
+
+
+def _parse_module(path: Path, base: Btf) -> Btf | str:
+    """The module's split BTF, or why it could not be read."""
+    try:
+        data = read_bytes(path)
+        return parse_btf(data, base=base, object_name=path.name)
+    except OSError as exc:
+        return f"{path.name} ({exc.strerror or exc})"
+    except BtfError as exc:
+        return f"{path.name} ({exc})"
 
 
 class BtfReader:
-    """Reads the vmlinux BTF blob and emits the parsed, lazily indexed Btf."""
+    """Reads vmlinux's BTF and the modules' split BTF; emits each parsed, lazily indexed."""
 
     source = Source.BTF
 
@@ -54,11 +83,26 @@ class BtfReader:
         path = config.path(BTF_VMLINUX)
         data = await in_thread(_read, path)
         try:
-            btf = await in_thread(parse_btf, data, object_name="vmlinux")
+            btf = await in_thread(parse_btf, data, object_name=VMLINUX)
         except BtfError as exc:
             raise corrupt(Source.BTF, path, f"the BTF blob is malformed: {exc}") from None
         await emit(btf)
-        return Loaded(str(path), f"{len(btf)} types, {len(data)} bytes")
+        directory = config.path(BTF_DIR)
+        modules = 0
+        skipped: list[str] = []
+        for name in await in_thread(_module_names, directory):
+            module = await in_thread(_parse_module, directory / name, btf)
+            if isinstance(module, str):
+                skipped.append(module)
+                continue
+            await emit(module)
+            modules += 1
+        summary = f"{len(btf)} types, {len(data)} bytes"
+        if modules:
+            summary += f"; {modules} module{'s' if modules != 1 else ''}"
+        if skipped:
+            summary += f"; module BTF left out: {', '.join(skipped)}"
+        return Loaded(str(path), summary)
 
 
 __all__ = ["BTF_DIR", "BtfReader"]

@@ -10,9 +10,10 @@ from typing import Any, Literal
 import attrs
 
 from ..btf import Btf, Kind
-from ..errors import InvalidArgument
 from ..queries import (
     CompleteNames,
+    DescribeBtfType,
+    GenerateCHeader,
     GetBtfTypes,
     GetServerStatus,
     ListBpfMapTypes,
@@ -22,8 +23,6 @@ from ..queries import (
 )
 from ..reference import ReferenceData, ReferenceEntry
 from ..results import (
-    BtfTypePage,
-    BtfTypeSummary,
     EnumEntry,
     EnumPage,
     FailureInfo,
@@ -37,6 +36,7 @@ from ..results import (
 )
 from ..sources import Source
 from ..status import SourceStatus
+from . import btf_answers
 from .complete import complete
 from .indexes import BtfIndex, KallsymsIndex, TracefsIndex, TracepointRecord
 from .paging import page, substring_matcher
@@ -60,7 +60,11 @@ def answer(query: Any, view: View) -> Any:
         case ListKernelFunctions():
             return list_kernel_functions(query, view.indexes[Source.KALLSYMS])
         case GetBtfTypes():
-            return get_btf_types(query, view.indexes[Source.BTF])
+            return btf_answers.get_btf_types(query, view.indexes[Source.BTF])
+        case DescribeBtfType():
+            return btf_answers.describe_btf_type(query, view.indexes[Source.BTF])
+        case GenerateCHeader():
+            return btf_answers.generate_c_header(query, view.indexes[Source.BTF])
         case ListBpfProgramTypes():
             return enum_page(query, view, "prog_types")
         case ListBpfMapTypes():
@@ -132,56 +136,6 @@ def list_kernel_functions(query: ListKernelFunctions, index: KallsymsIndex) -> K
         next_offset=w.next_offset,
         addresses_hidden=hidden,
         note=HIDDEN_ADDRESSES_NOTE if hidden else None,
-    )
-
-
-_SIZED = frozenset({Kind.INT, Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64, Kind.FLOAT})
-
-
-def btf_summary(btf: Btf, tid: int) -> BtfTypeSummary:
-    """The compact description of one type used by get_btf_types."""
-    kind = btf.kind(tid)
-    members = None
-    if kind in (Kind.STRUCT, Kind.UNION):
-        members = tuple(m.name for m in btf.members(tid))
-    return BtfTypeSummary(
-        id=tid,
-        name=btf.name(tid),
-        kind=kind.label,
-        size=btf.size(tid) if kind in _SIZED or kind == Kind.DATASEC else None,
-        vlen=btf.vlen(tid),
-        members=members,
-        object=btf.object_of(tid),
-    )
-
-
-def parse_kind(label: str) -> Kind:
-    """The Kind named by `label`; InvalidArgument listing the valid labels otherwise."""
-    try:
-        return Kind.from_label(label.strip().lower())
-    except ValueError:
-        valid = ", ".join(k.label for k in Kind if k != Kind.UNKN)
-        raise InvalidArgument(f"Unknown BTF kind {label!r}; valid kinds are: {valid}.") from None
-
-
-def get_btf_types(query: GetBtfTypes, index: BtfIndex) -> BtfTypePage:
-    btf = index.btf
-    kind = parse_kind(query.kind) if query.kind is not None else None
-    ids: Sequence[int]
-    if query.pattern:
-        ids = btf.search_names(query.pattern, case_sensitive=False)
-        if kind is not None:
-            ids = [i for i in ids if btf.kind(i) == kind]
-    elif kind is not None:
-        ids = index.named_of_kind(kind)
-    else:
-        ids = btf.named_ids()
-    shown, w = page(ids, query.offset, query.limit)
-    return BtfTypePage(
-        items=tuple(btf_summary(btf, i) for i in shown),
-        total=w.total,
-        offset=w.start,
-        next_offset=w.next_offset,
     )
 
 

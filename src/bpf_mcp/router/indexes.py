@@ -97,17 +97,33 @@ class KallsymsIndex:
 
 @attrs.frozen
 class BtfIndex:
-    """The vmlinux BTF, with lazily computed id lists per kind."""
+    """The vmlinux BTF and the modules' split BTF on it, with lazily computed id lists."""
 
     btf: Btf
+    modules: tuple[Btf, ...] = ()
     _by_kind: dict[Kind, tuple[int, ...]] = attrs.field(factory=dict, eq=False)
 
+    @classmethod
+    def build(cls, chunks: Sequence[Btf]) -> BtfIndex:
+        """vmlinux (the first chunk) and the modules, with their name lookups built now,
+        in the worker thread that builds indexes, so no query pays for them."""
+        btf, *modules = chunks
+        for obj in chunks:
+            obj.find("")
+            obj.search_names("")
+        return cls(btf, tuple(modules))
+
+    @property
+    def objects(self) -> tuple[Btf, ...]:
+        """vmlinux, then each module."""
+        return (self.btf, *self.modules)
+
     def named_of_kind(self, kind: Kind) -> tuple[int, ...]:
-        """Named ids of one kind, ascending (computed once, then cached)."""
+        """Named ids of vmlinux of one kind, ascending (computed once, then cached)."""
         ids = self._by_kind.get(kind)
         if ids is None:
             btf = self.btf
-            ids = tuple(i for i in btf.named_ids() if btf.kind(i) == kind)
+            ids = tuple(btf.filter_kind(btf.named_ids(), kind))
             self._by_kind[kind] = ids
         return ids
 
@@ -120,8 +136,7 @@ def build_index(source: Source, chunks: Sequence[Any]) -> Any:
         case Source.KALLSYMS:
             return KallsymsIndex.build(chunks)
         case Source.BTF:
-            (btf,) = chunks
-            return BtfIndex(btf)
+            return BtfIndex.build(chunks)
         case Source.REFERENCE:
             (data,) = chunks
             assert isinstance(data, ReferenceData)

@@ -1,0 +1,447 @@
+"""Pure answers of the BTF tools: search, one type in depth, and C headers. No I/O.
+
+Types come from vmlinux and from the modules' split BTF; a module's ids continue after
+vmlinux's, so an id is only unique within its object and every answer names the object.
+"""
+
+from __future__ import annotations
+
+import difflib
+import glob
+from collections.abc import Sequence
+from typing import Literal
+
+from ..btf import Btf, BtfError, Kind
+from ..btf.header import HeaderTooLarge, build_header
+from ..btf.layout import Layouts
+from ..btf.members import describe_members
+from ..btf.render import c_definition, func_prototype, type_name
+from ..errors import BpfMcpError, InvalidArgument, NotFound
+from ..queries import DescribeBtfType, GenerateCHeader, GetBtfTypes
+from ..results import (
+    BtfChainStep,
+    BtfDeclTag,
+    BtfEnumerator,
+    BtfLayout,
+    BtfMember,
+    BtfParam,
+    BtfTypeDescription,
+    BtfTypePage,
+    BtfTypeRef,
+    BtfTypeSummary,
+    CHeader,
+)
+from .indexes import BtfIndex
+from .paging import window
+
+MAX_HEADER_BYTES = 240 * 1024
+"""Largest header text: its JSON stays under the router's 256 KB answer budget."""
+MAX_OTHERS = 20
+
+# The most useful type first when several share a name.
+_PREFERENCE = {
+    kind: rank
+    for rank, kind in enumerate(
+        (
+            Kind.STRUCT,
+            Kind.UNION,
+            Kind.ENUM,
+            Kind.ENUM64,
+            Kind.TYPEDEF,
+            Kind.FUNC,
+            Kind.VAR,
+            Kind.FWD,
+            Kind.INT,
+            Kind.FLOAT,
+            Kind.DATASEC,
+            Kind.TYPE_TAG,
+            Kind.DECL_TAG,
+        )
+    )
+}
+_KEYWORDS = {
+    "struct": frozenset({Kind.STRUCT}),
+    "union": frozenset({Kind.UNION}),
+    "enum": frozenset({Kind.ENUM, Kind.ENUM64}),
+}
+_DEFINABLE = frozenset(
+    {Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64, Kind.TYPEDEF, Kind.FUNC, Kind.VAR, Kind.FWD}
+)
+_SIZED = frozenset({Kind.INT, Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64, Kind.FLOAT})
+_NO_SIZE = frozenset({Kind.UNKN, Kind.FUNC, Kind.FUNC_PROTO, Kind.FWD, Kind.DECL_TAG})
+_REFERS = frozenset(
+    {
+        Kind.PTR,
+        Kind.TYPEDEF,
+        Kind.CONST,
+        Kind.VOLATILE,
+        Kind.RESTRICT,
+        Kind.TYPE_TAG,
+        Kind.VAR,
+        Kind.DECL_TAG,
+    }
+)
+_CHAIN = frozenset({Kind.TYPEDEF, Kind.CONST, Kind.VOLATILE, Kind.RESTRICT, Kind.TYPE_TAG})
+Linkage = Literal["static", "global", "extern"]
+_LINKAGE: dict[int, Linkage] = {0: "static", 1: "global", 2: "extern"}
+
+
+# -- get_btf_types ------------------------------------------------------------------------
+
+
+def parse_kind(label: str) -> Kind:
+    """The Kind named by `label`; InvalidArgument listing the valid labels otherwise."""
+    try:
+        return Kind.from_label(label.strip().lower())
+    except ValueError:
+        valid = ", ".join(k.label for k in Kind if k != Kind.UNKN)
+        raise InvalidArgument(f"Unknown BTF kind {label!r}; valid kinds are: {valid}.") from None
+
+
+def btf_summary(btf: Btf, tid: int) -> BtfTypeSummary:
+    """The compact description of one type used by get_btf_types."""
+    kind = btf.kind(tid)
+    members = None
+    if kind in (Kind.STRUCT, Kind.UNION):
+        members = tuple(m.name for m in btf.members(tid))
+    return BtfTypeSummary(
+        id=tid,
+        name=btf.name(tid),
+        kind=kind.label,
+        size=btf.size(tid) if kind in _SIZED or kind == Kind.DATASEC else None,
+        vlen=btf.vlen(tid),
+        members=members,
+        object=btf.object_of(tid),
+    )
+
+
+def _own(btf: Btf, ids: Sequence[int]) -> Sequence[int]:
+    """`ids` without those of the base object (a module's `find` includes vmlinux's)."""
+    if btf.base is None:
+        return ids
+    return [t for t in ids if t >= btf.first_id]
+
+
+def _matching(btf: Btf, query: GetBtfTypes, kind: Kind | None, index: BtfIndex) -> Sequence[int]:
+    pattern = query.pattern
+    if not pattern:
+        if kind is None:
+            return btf.named_ids()
+        if btf is index.btf:
+            return index.named_of_kind(kind)
+        return btf.filter_kind(btf.named_ids(), kind)
+    ids: Sequence[int]
+    if query.match == "glob":
+        ids = btf.glob_names(pattern, case_sensitive=query.case_sensitive)
+    elif query.match == "exact":
+        if query.case_sensitive:
+            ids = _own(btf, btf.find(pattern))
+        else:
+            ids = btf.glob_names(glob.escape(pattern), case_sensitive=False)
+    else:
+        ids = btf.search_names(pattern, case_sensitive=query.case_sensitive)
+    return ids if kind is None else btf.filter_kind(ids, kind)
+
+
+def get_btf_types(query: GetBtfTypes, index: BtfIndex) -> BtfTypePage:
+    """Named types of every BTF object matching the query, vmlinux first, by id."""
+    kind = parse_kind(query.kind) if query.kind is not None else None
+    parts = [(btf, _matching(btf, query, kind, index)) for btf in index.objects]
+    w = window(sum(len(ids) for _, ids in parts), query.offset, query.limit)
+    items: list[BtfTypeSummary] = []
+    start = w.start
+    for btf, ids in parts:
+        if start < len(ids) and len(items) < w.stop - w.start:
+            shown = ids[start : start + (w.stop - w.start) - len(items)]
+            items.extend(btf_summary(btf, t) for t in shown)
+        start = max(0, start - len(ids))
+    return BtfTypePage(items=tuple(items), total=w.total, offset=w.start, next_offset=w.next_offset)
+
+
+# -- finding one type by name -------------------------------------------------------------
+
+
+def _split_name(text: str) -> tuple[str, frozenset[Kind] | None]:
+    """'struct sock' -> ('sock', {STRUCT}); a bare name -> (name, None)."""
+    name = text.strip()
+    keyword, _, rest = name.partition(" ")
+    kinds = _KEYWORDS.get(keyword)
+    if kinds is not None and rest.strip():
+        return rest.strip(), kinds
+    return name, None
+
+
+def _objects(index: BtfIndex, wanted: str | None) -> tuple[Btf, ...]:
+    if wanted is None:
+        return index.objects
+    found = tuple(b for b in index.objects if b.object_name == wanted)
+    if not found:
+        names = ", ".join(b.object_name for b in index.objects)
+        raise NotFound(f"No BTF object named {wanted!r}; this kernel has: {names}.")
+    return found
+
+
+def _candidates(objects: Sequence[Btf], name: str) -> list[tuple[Btf, int]]:
+    """Every type named `name` in `objects`, the most useful first."""
+    found = [(btf, tid) for btf in objects for tid in _own(btf, btf.find(name))]
+    order = {id(b): i for i, b in enumerate(objects)}
+    found.sort(key=lambda bt: (_PREFERENCE.get(bt[0].kind(bt[1]), 99), order[id(bt[0])], bt[1]))
+    return found
+
+
+def _suggestions(objects: Sequence[Btf], name: str, limit: int = 6) -> list[str]:
+    """Names close to `name`: the same letters in another case, similar spellings, then
+    names that contain it."""
+    found: dict[str, None] = {}
+    folded = name.lower()
+    for btf in objects:
+        for tid in btf.search_names(name, case_sensitive=False):
+            if btf.name(tid).lower() == folded:
+                found.setdefault(btf.name(tid))
+    for btf in objects:
+        for close in difflib.get_close_matches(name, btf.unique_names(), n=limit, cutoff=0.75):
+            found.setdefault(close)
+    if len(found) < limit:
+        containing = sorted(
+            {btf.name(t) for btf in objects for t in btf.search_names(name)[:500]}, key=len
+        )
+        for other in containing:
+            found.setdefault(other)
+    found.pop(name, None)
+    return list(found)[:limit]
+
+
+def _not_found(objects: Sequence[Btf], name: str, what: str = "BTF type") -> NotFound:
+    where = " and ".join(b.object_name for b in objects[:3])
+    if len(objects) > 3:
+        where = f"vmlinux and {len(objects) - 1} modules"
+    message = f"No {what} named {name!r} in the BTF of {where}."
+    close = _suggestions(objects, name)
+    if close:
+        message += " Close matches: " + ", ".join(close) + "."
+    else:
+        message += " Search names with get_btf_types (pattern, match='glob')."
+    return NotFound(message)
+
+
+def _pick(
+    index: BtfIndex, text: str, kind_label: str | None, object_name: str | None
+) -> tuple[Btf, int, list[tuple[Btf, int]]]:
+    """The type `text` names (kind and object applied) and the others of that name."""
+    name, implied = _split_name(text)
+    kinds = implied
+    if kind_label is not None:
+        kind = parse_kind(kind_label)
+        if implied is not None and kind not in implied:
+            raise InvalidArgument(
+                f"The name {text!r} says {text.split()[0]}, but kind is {kind.label!r}."
+            )
+        kinds = frozenset({kind})
+    objects = _objects(index, object_name)
+    found = _candidates(objects, name)
+    chosen = [bt for bt in found if kinds is None or bt[0].kind(bt[1]) in kinds]
+    if not chosen:
+        if found:
+            btf, tid = found[0]
+            wanted = "/".join(sorted(k.label for k in kinds or ()))
+            others = ", ".join(f"{b.kind(t).label} (id {t}, {b.object_name})" for b, t in found[:5])
+            raise NotFound(
+                f"No {wanted} named {name!r}; that name belongs to: {others}. Pass one of"
+                " those kinds, or omit 'kind'."
+            )
+        raise _not_found(objects, name)
+    btf, tid = chosen[0]
+    return btf, tid, [bt for bt in found if bt != (btf, tid)]
+
+
+# -- describe_btf_type --------------------------------------------------------------------
+
+
+def describe_btf_type(query: DescribeBtfType, index: BtfIndex) -> BtfTypeDescription:
+    """One type in depth; NotFound (with close names) when no type has the name."""
+    btf, tid, others = _pick(index, query.name, query.kind, query.object)
+    try:
+        return describe(btf, tid, others)
+    except BtfError as exc:
+        raise BpfMcpError(
+            f"The BTF of {btf.object_name} is malformed where it describes {query.name!r}: {exc}"
+        ) from None
+
+
+def _ref(btf: Btf, tid: int) -> BtfTypeRef:
+    return BtfTypeRef(tid, btf.name(tid), btf.kind(tid).label, btf.object_of(tid))
+
+
+def describe(btf: Btf, tid: int, others: Sequence[tuple[Btf, int]] = ()) -> BtfTypeDescription:
+    """The full description of `tid` in `btf`; `others` share its name."""
+    kind = btf.kind(tid)
+    layouts = Layouts(btf)
+    size = None if kind in _NO_SIZE else layouts.sizeof(tid)
+    alignment = None if kind in _NO_SIZE or kind is Kind.DATASEC else layouts.alignof(tid)
+    members: tuple[BtfMember, ...] | None = None
+    layout = None
+    if kind in (Kind.STRUCT, Kind.UNION):
+        items, summary = describe_members(btf, tid, layouts)
+        members = tuple(
+            BtfMember(
+                name=m.name,
+                path=m.path,
+                depth=m.depth,
+                type=type_name(btf, m.type_id),
+                type_id=m.type_id,
+                offset=m.offset,
+                bit_offset=m.bit_offset,
+                size=m.size,
+                bitfield_size=m.bitfield_size or None,
+                hole_after=m.hole_after,
+                bit_hole_after=m.bit_hole_after,
+            )
+            for m in items
+        )
+        layout = BtfLayout(
+            size=summary.size,
+            alignment=summary.alignment,
+            packed=summary.packed,
+            members=summary.members,
+            holes=summary.holes,
+            sum_holes=summary.sum_holes,
+            bit_holes=summary.bit_holes,
+            sum_bit_holes=summary.sum_bit_holes,
+            padding=summary.padding,
+        )
+    signed = bits = nelems = None
+    values = None
+    if kind in (Kind.ENUM, Kind.ENUM64):
+        signed = btf.kind_flag(tid)
+        values = tuple(BtfEnumerator(v.name, v.value) for v in btf.enum_values(tid))
+    elif kind is Kind.INT:
+        info = btf.int_info(tid)
+        signed, bits = info.signed, info.bits
+    referred = None
+    if kind in _REFERS:
+        referred = type_name(btf, btf.ref(tid))
+    elif kind is Kind.ARRAY:
+        info_a = btf.array(tid)
+        referred, nelems = type_name(btf, info_a.elem_type_id), info_a.nelems
+    prototype = return_type = None
+    params: tuple[BtfParam, ...] | None = None
+    variadic: bool | None = None
+    linkage: Linkage | None = None
+    proto = btf.ref(tid) if kind is Kind.FUNC else tid if kind is Kind.FUNC_PROTO else None
+    if proto is not None:
+        return_type = type_name(btf, btf.ref(proto))
+        params = tuple(
+            BtfParam(p.name, type_name(btf, p.type_id), p.type_id) for p in btf.params(proto)
+        )
+        variadic = btf.is_variadic(proto)
+    if kind is Kind.FUNC:
+        prototype = func_prototype(btf, tid)
+    if kind in (Kind.FUNC, Kind.VAR):
+        linkage = _LINKAGE.get(btf.linkage(tid))
+    c = c_definition(btf, tid) if kind in _DEFINABLE else type_name(btf, tid)
+    return BtfTypeDescription(
+        id=tid,
+        name=btf.name(tid),
+        kind=kind.label,
+        object=btf.object_of(tid),
+        size=size,
+        alignment=alignment,
+        c=c,
+        type=referred,
+        members=members,
+        layout=layout,
+        signed=signed,
+        bits=bits,
+        nelems=nelems,
+        values=values,
+        typedef_chain=_chain(btf, tid) if kind is Kind.TYPEDEF else None,
+        prototype=prototype,
+        return_type=return_type,
+        params=params,
+        variadic=variadic,
+        linkage=linkage,
+        decl_tags=_decl_tags(btf, tid, kind),
+        others=tuple(_ref(b, t) for b, t in others[:MAX_OTHERS]),
+    )
+
+
+def _chain(btf: Btf, tid: int) -> tuple[BtfChainStep, ...]:
+    steps = []
+    current = tid
+    for _ in range(64):
+        kind = btf.kind(current)
+        steps.append(BtfChainStep(current, kind.label, type_name(btf, current)))
+        if kind not in _CHAIN:
+            return tuple(steps)
+        current = btf.ref(current)
+    raise BtfError(f"{btf.object_name}: type id {tid}: the typedef chain is longer than 64")
+
+
+def _decl_tags(btf: Btf, tid: int, kind: Kind) -> tuple[BtfDeclTag, ...]:
+    names: list[str] = []
+    if kind in (Kind.STRUCT, Kind.UNION):
+        names = [m.name for m in btf.members(tid)]
+    elif kind is Kind.FUNC:
+        names = [p.name for p in btf.params(btf.ref(tid))]
+    return tuple(
+        BtfDeclTag(tag, component, names[component] if 0 <= component < len(names) else None)
+        for tag, component in btf.decl_tags(tid)
+    )
+
+
+# -- generate_c_header --------------------------------------------------------------------
+
+
+def generate_c_header(query: GenerateCHeader, index: BtfIndex) -> CHeader:
+    """A header defining the named types; NotFound naming every unknown name, and
+    InvalidArgument when the header would pass MAX_HEADER_BYTES."""
+    picked: list[tuple[Btf, int]] = []
+    missing: list[str] = []
+    for text in query.names:
+        name, kinds = _split_name(text)
+        found = [
+            bt
+            for bt in _candidates(index.objects, name)
+            if bt[0].kind(bt[1]) in (kinds or _DEFINABLE)
+        ]
+        if found:
+            picked.append(found[0])
+        else:
+            missing.append(text)
+    if missing:
+        hints = []
+        for text in missing[:5]:
+            close = _suggestions(index.objects, _split_name(text)[0], limit=3)
+            hints.append(f"{text!r} (close: {', '.join(close)})" if close else repr(text))
+        raise NotFound(
+            "No struct, union, enum, typedef or function named "
+            + ", ".join(hints)
+            + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            + " in the kernel's BTF."
+        )
+    modules = {b.object_name: b for b, _ in picked if b is not index.btf}
+    if len(modules) > 1:
+        raise InvalidArgument(
+            "One header holds the types of one BTF object (vmlinux with at most one module);"
+            f" these come from {', '.join(sorted(modules))}: ask for each module separately."
+        )
+    btf = next(iter(modules.values())) if modules else index.btf
+    roots = [tid for _, tid in picked]
+    try:
+        header = build_header(btf, roots, max_bytes=MAX_HEADER_BYTES)
+    except HeaderTooLarge as exc:
+        raise InvalidArgument(
+            f"The header for {len(roots)} type(s) would be longer than {exc.limit:,} bytes, the"
+            " most one answer holds; ask for fewer types (describe_btf_type gives one type's"
+            " definition)."
+        ) from None
+    except BtfError as exc:
+        raise BpfMcpError(f"The BTF of {btf.object_name} is malformed: {exc}") from None
+    return CHeader(
+        header=header.text,
+        bytes=len(header.text.encode()),
+        roots=tuple(_ref(b, t) for b, t in picked),
+        defined=len(header.defined),
+        declared=len(header.declared),
+        object=btf.object_name,
+    )
