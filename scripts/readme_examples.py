@@ -25,8 +25,9 @@ FIXTURES = REPO / "fixtures" / "linux-6.18"
 EXAMPLE = re.compile(r"<!-- example: (\w+) (\{.*?\}) -->\n```json\n(.*?)```\n", re.DOTALL)
 
 
-VOLATILE = frozenset({"since", "data_age_seconds"})
-"""Keys whose values change from run to run (times); compared as present, not equal."""
+VOLATILE = frozenset({"since", "data_age_seconds", "capabilities", "capability_notes"})
+"""Keys whose values change from run to run (times) or machine to machine (the server's own
+capabilities); compared as present, not equal."""
 
 
 def normalize(value: Any, *, mask: bool = False) -> Any:

@@ -12,6 +12,7 @@ from bpf_mcp.btf import parse_btf
 from bpf_mcp.config import Config
 from bpf_mcp.kallsyms import parse_kallsyms
 from bpf_mcp.readers.reference import default_path
+from bpf_mcp.readers.system import collect
 from bpf_mcp.readers.tracefs import _read_batch, locate
 from bpf_mcp.reference import parse_reference
 from bpf_mcp.router.answers import View
@@ -39,6 +40,7 @@ def build_view(sysroot: Path) -> View:
             Source.KALLSYMS: KallsymsIndex.build([kallsyms]),
             Source.BTF: BtfIndex(btf),
             Source.REFERENCE: parse_reference(default_path().read_text()),
+            Source.SYSTEM: collect(config),
         },
         statuses={s: SourceStatus(s, "ready", now, loaded_at=now) for s in Source},
         sysroot=str(sysroot),

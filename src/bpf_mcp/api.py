@@ -17,6 +17,7 @@ from .readers.btf import BtfReader
 from .readers.kallsyms import KallsymsReader
 from .readers.pool import serve_reader_pool
 from .readers.reference import ReferenceReader
+from .readers.system import SystemReader
 from .readers.tracefs import TracefsReader
 from .results import ServerStatus
 from .router.actor import serve_router
@@ -26,7 +27,7 @@ INBOX_SIZE = 64
 
 def default_readers() -> list[Reader]:
     """One reader per kernel source."""
-    return [TracefsReader(), KallsymsReader(), BtfReader(), ReferenceReader()]
+    return [TracefsReader(), KallsymsReader(), BtfReader(), ReferenceReader(), SystemReader()]
 
 
 class BpfMcp:

@@ -107,6 +107,37 @@ class ListKernelFunctions:
         default=False,
         metadata=_doc("Also list the '__pfx_' padding symbols the compiler adds before functions."),
     )
+    has_btf: bool | None = attrs.field(
+        default=None,
+        metadata=_doc(
+            "true: only functions the kernel's BTF describes under that exact name (what"
+            " fentry/fexit need); false: only those it does not. Omit for both."
+        ),
+    )
+    attachable: Literal["kprobe", "kretprobe", "fentry", "fexit"] | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(
+            attrs.validators.in_(("kprobe", "kretprobe", "fentry", "fexit"))
+        ),
+        metadata=_doc(
+            "Leave out functions this mechanism certainly cannot attach to (verdict 'no');"
+            " each item then carries its verdict, 'yes' or 'unknown'."
+        ),
+    )
+    include_clones: bool = attrs.field(
+        default=True,
+        metadata=_doc("List compiler clones ('foo.isra.0', 'foo.cold') too."),
+    )
+
+    @property
+    def prefers(self) -> frozenset[Source]:
+        """The sources worth waiting for: only those the filters asked for read them."""
+        wanted = set()
+        if self.has_btf is not None or self.attachable in ("fentry", "fexit"):
+            wanted.add(Source.BTF)
+        if self.attachable is not None:
+            wanted.add(Source.SYSTEM)
+        return frozenset(wanted)
 
 
 @attrs.frozen
@@ -207,6 +238,115 @@ Query = (
     | ListBpfMapTypes
     | GetServerStatus
 )
+
+
+# -- attach points and catalogues ---------------------------------------------------------
+
+MAX_NAME = 512
+
+
+def _name_field(what: str, example: str) -> Any:
+    return attrs.field(
+        validator=attrs.validators.and_(
+            attrs.validators.min_len(1), attrs.validators.max_len(MAX_NAME), _no_nul
+        ),
+        metadata=_doc(f"{what}, e.g. '{example}'.", minLength=1, maxLength=MAX_NAME),
+    )
+
+
+@attrs.frozen
+class GetTracepoint:
+    """One tracepoint in full: fields, context struct, raw tracepoint arguments."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.TRACEFS})
+    prefers: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
+
+    name: str = _name_field("The tracepoint as 'category:event'", "sched:sched_switch")
+
+
+@attrs.frozen
+class ListRawTracepoints:
+    """The typed raw tracepoints (`btf_trace_*` typedefs) of the kernel's BTF."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
+    prefers: ClassVar[frozenset[Source]] = frozenset({Source.TRACEFS})
+
+    pattern: str | None = _pattern_field("the tracepoint name (e.g. 'sched_switch')")
+    limit: int = _limit_field()
+    offset: int = _offset_field()
+
+
+@attrs.frozen
+class GetKernelFunction:
+    """One kernel function: its symbols and clones, prototype and attach verdicts."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.KALLSYMS})
+    prefers: ClassVar[frozenset[Source]] = frozenset({Source.BTF, Source.SYSTEM})
+
+    name: str = _name_field("The function's name as kallsyms or BTF spell it", "vfs_read")
+
+
+@attrs.frozen
+class ListKfuncs:
+    """Functions BPF programs may call: FUNCs tagged `bpf_kfunc` in the kernel's BTF."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF, Source.REFERENCE})
+
+    pattern: str | None = _pattern_field("the kfunc name (e.g. 'dynptr', 'task')")
+    limit: int = _limit_field()
+    offset: int = _offset_field()
+
+
+@attrs.frozen
+class ListBpfHelpers:
+    """The BPF helper functions (`enum bpf_func_id`)."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.REFERENCE})
+    prefers: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
+
+    pattern: str | None = _pattern_field("the helper name (e.g. 'ringbuf', 'probe_read')")
+    limit: int = _limit_field()
+    offset: int = _offset_field()
+
+
+@attrs.frozen
+class ListBpfAttachTypes:
+    """Values of `enum bpf_attach_type` and `enum bpf_link_type`."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.REFERENCE})
+    prefers: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
+
+    pattern: str | None = _pattern_field("the enumerator (e.g. 'cgroup', 'TRACE')")
+
+
+HookKind = Literal["lsm", "iterator", "struct_ops"]
+
+
+@attrs.frozen
+class ListBpfHooks:
+    """LSM hooks, BPF iterator targets and struct_ops types of the kernel's BTF."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
+    prefers: ClassVar[frozenset[Source]] = frozenset({Source.SYSTEM})
+
+    kind: HookKind | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(
+            attrs.validators.in_(("lsm", "iterator", "struct_ops"))
+        ),
+        metadata=_doc("Only hooks of this kind: lsm, iterator or struct_ops."),
+    )
+    pattern: str | None = _pattern_field("the hook name (e.g. 'file_open', 'task')")
+    limit: int = _limit_field()
+    offset: int = _offset_field()
+
+
+@attrs.frozen
+class GetKernelInfo:
+    """What the kernel was built with and allows, and what bpf-mcp can read of it."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.SYSTEM})
+    prefers: ClassVar[frozenset[Source]] = frozenset({Source.REFERENCE, Source.BTF})
 
 
 # -- BTF types in depth ---------------------------------------------------------------------

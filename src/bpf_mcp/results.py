@@ -61,6 +61,14 @@ class KernelFunction:
     symbol_type: str = attrs.field(
         metadata=_doc("kallsyms type letter: T/t text (global/local), W/w weak.")
     )
+    has_btf: bool | None = attrs.field(
+        default=None,
+        metadata=_doc("Whether BTF has a FUNC of this exact name; null unless asked for."),
+    )
+    verdict: AttachVerdict | None = attrs.field(
+        default=None,
+        metadata=_doc("The verdict of the mechanism asked for with 'attachable'; else null."),
+    )
 
 
 @attrs.frozen
@@ -161,6 +169,344 @@ class Completions:
 
     values: tuple[str, ...]
     total: int
+
+
+# -- attach points and catalogues (get_tracepoint, get_kernel_function, list_kfuncs...) --
+
+SOURCE = _doc("Where this answer was read: the kernel files (and BTF types) it rests on.")
+Verdict = Literal["yes", "no", "unknown"]
+Mechanism = Literal["kprobe", "kretprobe", "fentry", "fexit"]
+
+
+@attrs.frozen
+class TracepointFieldDetail:
+    name: str
+    type: str = attrs.field(metadata=_doc("C type as the format file declares it."))
+    offset: int = attrs.field(metadata=_doc("Byte offset in the raw record."))
+    size: int = attrs.field(metadata=_doc("Size in bytes in the record."))
+    signed: bool
+    resolved_type: str | None = attrs.field(
+        metadata=_doc(
+            "What the typedef named in 'type' stands for, resolved through BTF (e.g. pid_t"
+            " -> int); null when 'type' names no typedef or BTF is unavailable."
+        )
+    )
+    note: str | None = attrs.field(
+        metadata=_doc("How to read this field when it is not plain (__data_loc, 8-byte slots).")
+    )
+
+
+@attrs.frozen
+class RawTracepointArg:
+    position: int = attrs.field(metadata=_doc("Index into the program's context (ctx[i])."))
+    type: str = attrs.field(metadata=_doc("C type of the argument."))
+
+
+@attrs.frozen
+class RawTracepoint:
+    name: str = attrs.field(metadata=_doc('Tracepoint name, as in SEC("tp_btf/<name>").'))
+    typedef: str = attrs.field(metadata=_doc("The btf_trace_<name> typedef the args come from."))
+    btf_id: int
+    args: tuple[RawTracepointArg, ...] = attrs.field(
+        metadata=_doc("Typed arguments, without the leading 'void *' the kernel passes first.")
+    )
+    event: str | None = attrs.field(
+        metadata=_doc("The tracefs event 'category:event' of the same name; null when none.")
+    )
+    program: str = attrs.field(
+        metadata=_doc("A tp_btf program head with these arguments (BTF records no names).")
+    )
+
+
+@attrs.frozen
+class TracepointDetail:
+    name: str = attrs.field(metadata=_doc("'category:event'."))
+    category: str
+    event: str
+    id: int = attrs.field(metadata=_doc("The event id (perf_event_attr.config)."))
+    common_fields: tuple[TracepointFieldDetail, ...] = attrs.field(
+        metadata=_doc("The common_* header every record starts with.")
+    )
+    fields: tuple[TracepointFieldDetail, ...] = attrs.field(
+        metadata=_doc("The event's own fields.")
+    )
+    print_fmt: str = attrs.field(
+        metadata=_doc("How the kernel prints a record (the format file's print fmt).")
+    )
+    section: str = attrs.field(metadata=_doc("The libbpf section for a tracepoint program."))
+    context_struct: str = attrs.field(
+        metadata=_doc('C struct of the record as a SEC("tp/...") program sees it; offsets match.')
+    )
+    raw_tracepoint: RawTracepoint | None = attrs.field(
+        metadata=_doc("Typed arguments for tp_btf/raw_tp programs; null when BTF has none.")
+    )
+    notes: tuple[str, ...]
+    source: str = attrs.field(metadata=SOURCE)
+
+
+@attrs.frozen
+class RawTracepointPage:
+    items: tuple[RawTracepoint, ...]
+    total: int = attrs.field(metadata=TOTAL)
+    offset: int = attrs.field(metadata=OFFSET)
+    next_offset: int | None = attrs.field(metadata=NEXT_OFFSET)
+    without_event: int | None = attrs.field(
+        metadata=_doc(
+            "How many of all the raw tracepoints have no tracefs event of that name; null"
+            " when tracefs is not loaded."
+        )
+    )
+    source: str = attrs.field(metadata=SOURCE)
+    note: str | None = attrs.field(default=None)
+
+
+@attrs.frozen
+class AttachVerdict:
+    mechanism: Mechanism
+    verdict: Verdict = attrs.field(
+        metadata=_doc(
+            "yes: it can attach; no: it cannot; unknown: the facts to decide are missing."
+        )
+    )
+    reasons: tuple[str, ...] = attrs.field(metadata=_doc("Why, each naming the file it rests on."))
+    settle: str | None = attrs.field(
+        metadata=_doc("For an unknown verdict, what would settle it; else null.")
+    )
+
+
+@attrs.frozen
+class SymbolEntry:
+    name: str
+    address: str | None = attrs.field(
+        metadata=_doc("Hex address; null when the kernel hides addresses from this reader.")
+    )
+    module: str | None
+    symbol_type: str = attrs.field(metadata=_doc("kallsyms type letter (t/T/w/W text)."))
+    section: str | None = attrs.field(
+        metadata=_doc(
+            "Kernel text area: text, init (freed after boot), noinstr, entry or kprobes;"
+            " null when addresses are hidden."
+        )
+    )
+
+
+@attrs.frozen
+class KernelFunctionDetail:
+    name: str
+    symbols: tuple[SymbolEntry, ...] = attrs.field(
+        metadata=_doc("Every kallsyms text symbol of exactly this name.")
+    )
+    clones: tuple[SymbolEntry, ...] = attrs.field(
+        metadata=_doc("Compiler clones of it (.isra.N, .constprop.N, .part.N, .cold...).")
+    )
+    btf_id: int | None = attrs.field(metadata=_doc("Its BTF FUNC id; null when BTF has none."))
+    prototype: str | None = attrs.field(metadata=_doc("C prototype from BTF; null without BTF."))
+    verdicts: tuple[AttachVerdict, ...]
+    addresses_hidden: bool
+    source: str = attrs.field(metadata=SOURCE)
+
+
+@attrs.frozen
+class KfuncParam:
+    name: str
+    type: str
+    annotation: str | None = attrs.field(
+        metadata=_doc("The suffix of the name that tells the verifier something (e.g. __sz).")
+    )
+    meaning: str | None = attrs.field(metadata=_doc("What the annotation means, when known."))
+
+
+@attrs.frozen
+class Kfunc:
+    name: str
+    btf_id: int
+    prototype: str
+    params: tuple[KfuncParam, ...]
+    tags: tuple[str, ...] = attrs.field(
+        metadata=_doc("Its BTF decl tags (bpf_kfunc; bpf_fastcall when calls preserve registers).")
+    )
+
+
+@attrs.frozen
+class KfuncPage:
+    items: tuple[Kfunc, ...]
+    total: int = attrs.field(metadata=TOTAL)
+    offset: int = attrs.field(metadata=OFFSET)
+    next_offset: int | None = attrs.field(metadata=NEXT_OFFSET)
+    source: str = attrs.field(metadata=SOURCE)
+    note: str
+
+
+@attrs.frozen
+class BpfHelper:
+    name: str = attrs.field(metadata=_doc("Short name, e.g. 'map_lookup_elem'."))
+    constant: str = attrs.field(
+        metadata=_doc("The bpf_func_id enumerator, e.g. BPF_FUNC_map_lookup_elem.")
+    )
+    id: int = attrs.field(metadata=_doc("The helper number a BPF call instruction uses."))
+    description: str
+    arguments: tuple[str, ...] | None = attrs.field(
+        metadata=_doc(
+            "Argument names from the kernel's BTF (its BPF_CALL wrapper bpf_<name>); null"
+            " when BTF has no function of that name."
+        )
+    )
+    prototype: str | None = attrs.field(
+        metadata=_doc("Typed C prototype, when the kernel's BTF records one; else null.")
+    )
+
+
+@attrs.frozen
+class BpfHelperPage:
+    items: tuple[BpfHelper, ...]
+    total: int = attrs.field(metadata=TOTAL)
+    offset: int = attrs.field(metadata=OFFSET)
+    next_offset: int | None = attrs.field(metadata=NEXT_OFFSET)
+    source: Literal["kernel-btf", "builtin"]
+    note: str
+
+
+@attrs.frozen
+class AttachTypePage:
+    attach_types: tuple[EnumEntry, ...] = attrs.field(metadata=_doc("enum bpf_attach_type."))
+    link_types: tuple[EnumEntry, ...] = attrs.field(metadata=_doc("enum bpf_link_type."))
+    source: Literal["kernel-btf", "builtin"]
+    note: str | None = attrs.field(default=None)
+
+
+@attrs.frozen
+class ProgramType:
+    name: str = attrs.field(metadata=_doc("Short name, e.g. 'kprobe' for BPF_PROG_TYPE_KPROBE."))
+    constant: str
+    value: int
+    description: str
+    compiled_in: bool | None = attrs.field(
+        metadata=_doc(
+            "Whether this kernel was built with it (struct bpf_ctx_convert has a member for"
+            " each type built in); null when BTF cannot say."
+        )
+    )
+    user_context: str | None = attrs.field(
+        metadata=_doc("The context type a program of this type receives (e.g. struct __sk_buff *).")
+    )
+    kernel_context: str | None = attrs.field(
+        metadata=_doc("The kernel object behind that context (e.g. struct sk_buff).")
+    )
+
+
+@attrs.frozen
+class ProgramTypePage:
+    items: tuple[ProgramType, ...]
+    total: int = attrs.field(metadata=TOTAL)
+    offset: int = attrs.field(metadata=OFFSET)
+    next_offset: int | None = attrs.field(metadata=NEXT_OFFSET)
+    source: Literal["kernel-btf", "builtin"] = attrs.field(
+        metadata=_doc("kernel-btf: read from this kernel; builtin: our table, BTF unreadable.")
+    )
+    note: str | None = attrs.field(default=None)
+
+
+@attrs.frozen
+class BpfHook:
+    kind: Literal["lsm", "iterator", "struct_ops"]
+    name: str = attrs.field(metadata=_doc("LSM hook, iterator target or struct_ops type."))
+    section: str = attrs.field(metadata=_doc("The libbpf section to attach a program there."))
+    btf_id: int
+    prototype: str | None = attrs.field(
+        metadata=_doc("lsm: the hook's C prototype; iterator: the context struct; else null.")
+    )
+    members: tuple[str, ...] = attrs.field(
+        metadata=_doc(
+            "iterator: the context's fields; struct_ops: the operations a program can implement."
+        )
+    )
+
+
+@attrs.frozen
+class BpfHookPage:
+    items: tuple[BpfHook, ...]
+    total: int = attrs.field(metadata=TOTAL)
+    offset: int = attrs.field(metadata=OFFSET)
+    next_offset: int | None = attrs.field(metadata=NEXT_OFFSET)
+    counts: dict[str, int] = attrs.field(
+        metadata=_doc("How many hooks of each kind this kernel has, before any filter.")
+    )
+    source: str = attrs.field(metadata=SOURCE)
+    notes: tuple[str, ...]
+
+
+@attrs.frozen
+class FileStatus:
+    role: str = attrs.field(metadata=_doc("What the file is read for."))
+    path: str
+    readable: bool
+    state: str = attrs.field(metadata=_doc("ok, missing, permission, not-mounted or error."))
+    detail: str
+    fix: str
+
+
+@attrs.frozen
+class ConfigFlag:
+    name: str
+    value: str | None = attrs.field(
+        metadata=_doc("y, m, n (not set) or the quoted value; null when no config was readable.")
+    )
+    meaning: str
+
+
+@attrs.frozen
+class MountInfo:
+    fs: str = attrs.field(metadata=_doc("tracefs, debugfs or securityfs."))
+    mount_points: tuple[str, ...] = attrs.field(metadata=_doc("Where it is mounted (mount table)."))
+    readable: bool | None = attrs.field(
+        metadata=_doc("Whether bpf-mcp could read what it needs there; null when not consulted.")
+    )
+    fix: str | None
+
+
+@attrs.frozen
+class KernelFeature:
+    name: str = attrs.field(metadata=_doc("kprobes, fentry/fexit trampolines, BPF LSM..."))
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    settle: str | None
+
+
+@attrs.frozen
+class KernelInfo:
+    release: str | None
+    version: str | None
+    arch: str | None
+    btf_present: bool
+    btf_bytes: int | None
+    btf_types: int | None
+    mounts: tuple[MountInfo, ...]
+    config_source: str | None = attrs.field(metadata=_doc("The config file read; null if none."))
+    config: tuple[ConfigFlag, ...]
+    sysctls: dict[str, str | None] = attrs.field(
+        metadata=_doc("BPF-relevant sysctls; null where unreadable.")
+    )
+    sysctl_notes: tuple[str, ...]
+    lockdown: str | None = attrs.field(metadata=_doc("Active lockdown mode; null if unknown."))
+    active_lsms: tuple[str, ...] | None
+    perf_event_sources: tuple[str, ...] | None = attrs.field(
+        metadata=_doc("PMUs in /sys/bus/event_source/devices (kprobe, uprobe, tracepoint...).")
+    )
+    ftrace_records: int | None = attrs.field(
+        metadata=_doc("Functions with an ftrace entry site (dyn_ftrace_total_info).")
+    )
+    capabilities: tuple[str, ...] | None = attrs.field(
+        metadata=_doc("Effective capabilities of the bpf-mcp process itself.")
+    )
+    capability_notes: tuple[str, ...]
+    features: tuple[KernelFeature, ...]
+    files: tuple[FileStatus, ...] = attrs.field(
+        metadata=_doc(
+            "Every kernel file consulted for this answer: readable or why not, and the fix."
+        )
+    )
+    sources: tuple[SourceStatusInfo, ...]
+    source: str = attrs.field(metadata=SOURCE)
 
 
 # -- BTF types in depth ---------------------------------------------------------------------

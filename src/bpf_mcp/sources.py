@@ -12,6 +12,7 @@ class Source(enum.StrEnum):
     KALLSYMS = "kallsyms"
     BTF = "btf"
     REFERENCE = "reference"
+    SYSTEM = "system"
 
 
 TRACEFS_MOUNTS = ("sys/kernel/tracing", "sys/kernel/debug/tracing")

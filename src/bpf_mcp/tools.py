@@ -53,7 +53,10 @@ TOOLS: tuple[ToolSpec, ...] = (
         " address, module and symbol type. Use it to check that a function exists under an"
         " exact name before writing a kprobe/fentry program, or to find functions by"
         " substring ('pattern'). Compiler clones appear under their own names (e.g."
-        " 'foo.isra.0')." + _PAGED,
+        " 'foo.isra.0'; 'include_clones': false hides them). 'has_btf' keeps functions"
+        " with (or without) a BTF prototype; 'attachable' (kprobe, kretprobe, fentry,"
+        " fexit) drops those that mechanism certainly cannot attach to and gives each"
+        " item's verdict. For one function in depth, use get_kernel_function." + _PAGED,
         q.ListKernelFunctions,
         r.KernelFunctionPage,
     ),
@@ -103,11 +106,13 @@ TOOLS: tuple[ToolSpec, ...] = (
         "list_bpf_program_types",
         "List BPF program types",
         "List the BPF program types the running kernel defines (its enum bpf_prog_type),"
-        " each with its numeric value and a one-line description of what it is for. Use it"
-        " to choose a program type or check that this kernel knows one. 'source' says"
-        " whether the list came from the kernel's BTF or from the built-in table." + _PAGED,
+        " each with its numeric value, a one-line description of what it is for, whether"
+        " this kernel was built with it ('compiled_in', from struct bpf_ctx_convert) and"
+        " the context types its programs see (user and kernel side). Use it to choose a"
+        " program type or check that this kernel supports one. 'source' says whether the"
+        " list came from the kernel's BTF or from the built-in table." + _PAGED,
         q.ListBpfProgramTypes,
-        r.EnumPage,
+        r.ProgramTypePage,
     ),
     ToolSpec(
         "list_bpf_map_types",
@@ -127,6 +132,97 @@ TOOLS: tuple[ToolSpec, ...] = (
         " restart counts and data age. Use it when another tool reports a source error.",
         q.GetServerStatus,
         r.ServerStatus,
+    ),
+)
+
+TOOLS += (
+    ToolSpec(
+        "get_tracepoint",
+        "Describe one tracepoint",
+        "Everything needed to write a program for one tracepoint ('category:event', e.g."
+        " 'sched:sched_switch'): its id, fields (the common header apart) with C types and"
+        " the typedefs resolved through BTF, how to read __data_loc fields, the print"
+        ' format, a C struct for a SEC("tp/category/event") program\'s context whose'
+        " offsets match the record, and the typed arguments of the raw tracepoint"
+        " (btf_trace_<event>) for tp_btf/raw_tp programs. Unknown names get near matches.",
+        q.GetTracepoint,
+        r.TracepointDetail,
+    ),
+    ToolSpec(
+        "list_raw_tracepoints",
+        "List typed raw tracepoints",
+        "List the raw tracepoints the kernel's BTF types (its btf_trace_<name> typedefs),"
+        " each with its argument types, a tp_btf program head, and the tracefs event of the"
+        ' same name if there is one (some have none). Use it for SEC("tp_btf/...") and'
+        " SEC(\"raw_tp/...\") programs. Filter with 'pattern'." + _PAGED,
+        q.ListRawTracepoints,
+        r.RawTracepointPage,
+    ),
+    ToolSpec(
+        "get_kernel_function",
+        "Can I attach to this kernel function?",
+        "For one kernel function name: every /proc/kallsyms symbol of that name and its"
+        " compiler clones (.isra, .constprop, .part, .cold) with addresses and text area,"
+        " its BTF prototype in C, and a verdict for each attach mechanism (kprobe,"
+        " kretprobe, fentry, fexit): yes, no or unknown, with the reasons read from this"
+        " kernel (no kprobes built in, kprobe blacklist, notrace, __init code freed after"
+        " boot, noinstr or entry code, clones only, no BTF) and, for unknown, what would"
+        " settle it. Use it before writing a kprobe or fentry program.",
+        q.GetKernelFunction,
+        r.KernelFunctionDetail,
+    ),
+    ToolSpec(
+        "list_kfuncs",
+        "List BPF kfuncs",
+        "List the kernel functions BPF programs may call directly (kfuncs: BTF FUNCs tagged"
+        " bpf_kfunc), each with its C prototype and the annotations its parameter names"
+        " carry (__sz, __k, __nullable, __uninit, __ign, __str, __opt...) explained. Filter"
+        " with 'pattern' (e.g. 'dynptr', 'task', 'cpumask')." + _PAGED,
+        q.ListKfuncs,
+        r.KfuncPage,
+    ),
+    ToolSpec(
+        "list_bpf_helpers",
+        "List BPF helpers",
+        "List the BPF helper functions of the running kernel (its enum bpf_func_id), each"
+        " with its id, a one-line description, and its argument names as the kernel's BTF"
+        " records them. Use it to check that a helper exists here and what it is for."
+        " Filter with 'pattern' (e.g. 'ringbuf', 'probe_read')." + _PAGED,
+        q.ListBpfHelpers,
+        r.BpfHelperPage,
+    ),
+    ToolSpec(
+        "list_bpf_attach_types",
+        "List BPF attach and link types",
+        "List the values of the running kernel's enum bpf_attach_type (where a program can"
+        " be attached: cgroup hooks, fentry/fexit, LSM, tcx, netfilter...) and enum"
+        " bpf_link_type, each with its value and a one-line description. Filter with"
+        " 'pattern'.",
+        q.ListBpfAttachTypes,
+        r.AttachTypePage,
+    ),
+    ToolSpec(
+        "list_bpf_hooks",
+        "List BPF LSM hooks, iterators and struct_ops",
+        "List the places this kernel's BTF offers for attach-by-type programs: LSM hooks"
+        ' (SEC("lsm/<hook>"), with C prototypes, and whether BPF LSM is active here), BPF'
+        ' iterator targets (SEC("iter/<target>"), with their context struct) and'
+        " struct_ops types (with the operations a program can implement). Filter with"
+        " 'kind' (lsm, iterator, struct_ops) and 'pattern'." + _PAGED,
+        q.ListBpfHooks,
+        r.BpfHookPage,
+    ),
+    ToolSpec(
+        "get_kernel_info",
+        "Kernel facts for BPF",
+        "What the running kernel was built with and allows for BPF: release and arch, BTF"
+        " presence and size, where tracefs/debugfs/securityfs are mounted, BPF-relevant"
+        " config flags (with what each means), sysctls (unprivileged_bpf_disabled, JIT,"
+        " kptr_restrict, perf_event_paranoid), lockdown, active LSMs, perf event sources,"
+        " the bpf-mcp process's own capabilities, whether kprobes, fentry/fexit and BPF"
+        " LSM work here, and every file consulted: readable or why not, with the fix.",
+        q.GetKernelInfo,
+        r.KernelInfo,
     ),
 )
 

@@ -36,7 +36,7 @@ def readiness(query: Any, statuses: dict[Source, SourceStatus]) -> BpfMcpError |
     # answer falls back at once.
     return all(
         statuses[s].state != "loading" or statuses[s].failure is not None
-        for s in getattr(type(query), "prefers", ())
+        for s in getattr(query, "prefers", ())
     )
 
 

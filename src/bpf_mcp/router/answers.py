@@ -5,29 +5,34 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
-from ..btf import Btf, Kind
 from ..queries import (
     CompleteNames,
     DescribeBtfType,
     GenerateCHeader,
     GetBtfTypes,
+    GetKernelFunction,
+    GetKernelInfo,
     GetServerStatus,
+    GetTracepoint,
+    ListBpfAttachTypes,
+    ListBpfHelpers,
+    ListBpfHooks,
     ListBpfMapTypes,
     ListBpfProgramTypes,
     ListKernelFunctions,
+    ListKfuncs,
+    ListRawTracepoints,
     ListTracepoints,
 )
-from ..reference import ReferenceData, ReferenceEntry
+from ..reference import ReferenceData
 from ..results import (
     EnumEntry,
     EnumPage,
     FailureInfo,
-    KernelFunction,
-    KernelFunctionPage,
     ServerStatus,
     SourceStatusInfo,
     Tracepoint,
@@ -36,9 +41,9 @@ from ..results import (
 )
 from ..sources import Source
 from ..status import SourceStatus
-from . import btf_answers
+from . import btf_answers, catalog, functions, kernel_info, tracepoints
 from .complete import complete
-from .indexes import BtfIndex, KallsymsIndex, TracefsIndex, TracepointRecord
+from .indexes import TracefsIndex, TracepointRecord
 from .paging import page, substring_matcher
 
 
@@ -58,7 +63,23 @@ def answer(query: Any, view: View) -> Any:
         case ListTracepoints():
             return list_tracepoints(query, view.indexes[Source.TRACEFS])
         case ListKernelFunctions():
-            return list_kernel_functions(query, view.indexes[Source.KALLSYMS])
+            return functions.list_kernel_functions(query, view)
+        case GetKernelFunction():
+            return functions.get_kernel_function(query, view)
+        case GetTracepoint():
+            return tracepoints.get_tracepoint(query, view)
+        case ListRawTracepoints():
+            return tracepoints.list_raw_tracepoints(query, view)
+        case ListKfuncs():
+            return catalog.list_kfuncs(query, view)
+        case ListBpfHelpers():
+            return catalog.list_bpf_helpers(query, view)
+        case ListBpfAttachTypes():
+            return catalog.list_bpf_attach_types(query, view)
+        case ListBpfHooks():
+            return catalog.list_bpf_hooks(query, view)
+        case GetKernelInfo():
+            return kernel_info.get_kernel_info(query, view)
         case GetBtfTypes():
             return btf_answers.get_btf_types(query, view.indexes[Source.BTF])
         case DescribeBtfType():
@@ -66,9 +87,9 @@ def answer(query: Any, view: View) -> Any:
         case GenerateCHeader():
             return btf_answers.generate_c_header(query, view.indexes[Source.BTF])
         case ListBpfProgramTypes():
-            return enum_page(query, view, "prog_types")
+            return catalog.list_bpf_program_types(query, view)
         case ListBpfMapTypes():
-            return enum_page(query, view, "map_types")
+            return enum_page(query, view)
         case GetServerStatus():
             return server_status(view, time.time())
         case CompleteNames():
@@ -109,83 +130,15 @@ def list_tracepoints(query: ListTracepoints, index: TracefsIndex) -> TracepointP
     )
 
 
-HIDDEN_ADDRESSES_NOTE = (
-    "Every address in /proc/kallsyms read as zero: the kernel hides them from this reader"
-    " (kernel.kptr_restrict, or the server is not root / lacks CAP_SYSLOG). Run bpf-mcp as"
-    " root to see addresses."
-)
-
-
-def list_kernel_functions(query: ListKernelFunctions, index: KallsymsIndex) -> KernelFunctionPage:
-    ids: Sequence[int] = index.with_padding if query.include_padding else index.functions
-    if query.pattern:
-        search = index.search_with_padding if query.include_padding else index.search_functions
-        ids = [ids[position] for position in search.search(query.pattern)]
-    shown, w = page(ids, query.offset, query.limit)
-    table = index.table
-    hidden = table.addresses_hidden
-    items = []
-    for i in shown:
-        sym = table[i]
-        address = None if hidden else f"0x{sym.address:016x}"
-        items.append(KernelFunction(sym.name, address, sym.module, sym.symbol_type))
-    return KernelFunctionPage(
-        items=tuple(items),
-        total=w.total,
-        offset=w.start,
-        next_offset=w.next_offset,
-        addresses_hidden=hidden,
-        note=HIDDEN_ADDRESSES_NOTE if hidden else None,
-    )
-
-
-_ENUMS = {
-    "prog_types": ("bpf_prog_type", "BPF_PROG_TYPE_"),
-    "map_types": ("bpf_map_type", "BPF_MAP_TYPE_"),
-}
-
-
-def _short(constant: str, prefix: str) -> str:
-    return constant.removeprefix(prefix).lower()
-
-
-def kernel_enum(btf: Btf, enum_name: str) -> list[tuple[str, int]] | None:
-    """(enumerator, value) pairs of `enum enum_name` in BTF, sentinels ('__*') left out."""
-    for tid in btf.find(enum_name):
-        if btf.kind(tid) in (Kind.ENUM, Kind.ENUM64):
-            return [(v.name, v.value) for v in btf.enum_values(tid) if not v.name.startswith("__")]
-    return None
-
-
-def enum_page(
-    query: ListBpfProgramTypes | ListBpfMapTypes,
-    view: View,
-    table: Literal["prog_types", "map_types"],
-) -> EnumPage:
+def enum_page(query: ListBpfMapTypes, view: View) -> EnumPage:
     reference: ReferenceData = view.indexes[Source.REFERENCE]
-    enum_name, prefix = _ENUMS[table]
-    btf_index: BtfIndex | None = view.indexes.get(Source.BTF)
-    pairs = kernel_enum(btf_index.btf, enum_name) if btf_index is not None else None
-    note = None
-    source: Literal["kernel-btf", "builtin"] = "kernel-btf"
-    if pairs is None:
-        source = "builtin"
-        rows: tuple[ReferenceEntry, ...] = getattr(reference, table)
-        pairs = [(e.constant, e.value) for e in rows]
-        status = view.statuses.get(Source.BTF)
-        why = (
-            status.failure.sentence()
-            if status is not None and status.failure is not None
-            else f"the kernel's BTF has no enum {enum_name}."
-        )
-        note = f"Built-in table of Linux 6.18 used because {why}"
+    pairs, source, note = catalog.enum_rows(view, "bpf_map_type", "map_types")
     entries = [
         EnumEntry(
-            name=_short(constant, prefix),
+            name=constant.removeprefix("BPF_MAP_TYPE_").lower(),
             constant=constant,
             value=value,
-            description=reference.description(table, constant)
-            or "No description yet: this enumerator is newer than bpf-mcp's reference data.",
+            description=reference.description("map_types", constant) or catalog.NO_DESCRIPTION,
         )
         for constant, value in pairs
     ]

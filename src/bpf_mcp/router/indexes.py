@@ -16,6 +16,7 @@ from ..btf import Btf, Kind
 from ..kallsyms import SymbolTable
 from ..reference import ReferenceData
 from ..sources import Source
+from ..system import SystemFacts
 from ..textindex import SubstringIndex
 from ..tracefs import EventFormat
 
@@ -141,3 +142,7 @@ def build_index(source: Source, chunks: Sequence[Any]) -> Any:
             (data,) = chunks
             assert isinstance(data, ReferenceData)
             return data
+        case Source.SYSTEM:
+            (facts,) = chunks
+            assert isinstance(facts, SystemFacts)
+            return facts

@@ -1,0 +1,213 @@
+"""Kernel function answers: get_kernel_function and list_kernel_functions (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ..btf import Kind
+from ..btf.render import func_prototype
+from ..errors import NotFound, SourceUnavailable
+from ..kallsyms import is_clone
+from ..queries import GetKernelFunction, ListKernelFunctions
+from ..results import (
+    AttachVerdict,
+    KernelFunction,
+    KernelFunctionDetail,
+    KernelFunctionPage,
+    Mechanism,
+    SymbolEntry,
+)
+from ..sources import Source
+from ..system import SystemFacts
+from .attach import (
+    FunctionFacts,
+    TextAreas,
+    Triage,
+    btf_func_names,
+    clone_rows,
+    kernel_findings,
+    rows_named,
+    text_areas,
+    verdicts,
+)
+from .indexes import BtfIndex, KallsymsIndex
+from .origins import origin
+from .paging import page
+from .suggest import close_names, did_you_mean
+
+if TYPE_CHECKING:
+    from .answers import View
+
+HIDDEN_ADDRESSES_NOTE = (
+    "Every address in /proc/kallsyms read as zero: the kernel hides them from this reader"
+    " (kernel.kptr_restrict, or the server is not root / lacks CAP_SYSLOG). Run bpf-mcp as"
+    " root to see addresses."
+)
+
+
+def _symbol(index: KallsymsIndex, areas: TextAreas, row: int) -> SymbolEntry:
+    table = index.table
+    sym = table[row]
+    return SymbolEntry(
+        name=sym.name,
+        address=None if areas.hidden else f"0x{sym.address:016x}",
+        module=sym.module,
+        symbol_type=sym.symbol_type,
+        section=areas.area(table, row),
+    )
+
+
+def function_facts(view: View, name: str, areas: TextAreas | None = None) -> FunctionFacts:
+    """What kallsyms and BTF say about `name` (kallsyms must be loaded); pass `areas`
+    when asking about many names of the same index."""
+    index: KallsymsIndex = view.indexes[Source.KALLSYMS]
+    btf_index: BtfIndex | None = view.indexes.get(Source.BTF)
+    btf_ids = None
+    if btf_index is not None:
+        btf = btf_index.btf
+        btf_ids = tuple(i for i in btf.find(name) if btf.kind(i) is Kind.FUNC)
+    return FunctionFacts(
+        name=name,
+        exact=tuple(rows_named(index, name)),
+        clones=tuple(clone_rows(index, name)),
+        btf_ids=btf_ids,
+        table=index.table,
+        areas=areas if areas is not None else text_areas(index),
+    )
+
+
+def _sources(view: View) -> str:
+    parts = [f"kallsyms {origin(view, Source.KALLSYMS)}"]
+    if Source.BTF in view.indexes:
+        parts.append(f"BTF {origin(view, Source.BTF)}")
+    facts: SystemFacts | None = view.indexes.get(Source.SYSTEM)
+    if facts is not None:
+        consulted = [
+            f.path
+            for f in facts.files
+            if f.role
+            in (
+                "config",
+                "perf event sources",
+                "kprobe_events",
+                "ftrace functions",
+                "kprobe blacklist",
+            )
+        ]
+        parts.append("system " + ", ".join(consulted))
+    return "; ".join(parts)
+
+
+def get_kernel_function(query: GetKernelFunction, view: View) -> KernelFunctionDetail:
+    """Every symbol and clone of the name, its BTF prototype and the attach verdicts.
+
+    Raises NotFound, with near names, when neither kallsyms nor BTF knows the name.
+    """
+    name = query.name.strip()
+    fn = function_facts(view, name)
+    if not fn.exact and not fn.clones and not fn.btf_ids:
+        index: KallsymsIndex = view.indexes[Source.KALLSYMS]
+        names = index.table.names
+        positions = index.search_functions
+        functions = index.functions
+        near = close_names(
+            name, search=lambda part: (names[functions[i]] for i in positions.search(part))
+        )
+        raise NotFound(
+            f"No kernel function named {name!r} in /proc/kallsyms or the kernel's BTF."
+            + did_you_mean(near)
+        )
+    index = view.indexes[Source.KALLSYMS]
+    assert fn.areas is not None
+    btf_index: BtfIndex | None = view.indexes.get(Source.BTF)
+    btf_id = fn.btf_ids[0] if fn.btf_ids else None
+    prototype = func_prototype(btf_index.btf, btf_id) if btf_index is not None and btf_id else None
+    return KernelFunctionDetail(
+        name=name,
+        symbols=tuple(_symbol(index, fn.areas, row) for row in fn.exact),
+        clones=tuple(_symbol(index, fn.areas, row) for row in fn.clones),
+        btf_id=btf_id,
+        prototype=prototype,
+        verdicts=verdicts(fn, view.indexes.get(Source.SYSTEM)),
+        addresses_hidden=fn.areas.hidden,
+        source=_sources(view),
+    )
+
+
+def _require_btf(view: View, what: str) -> BtfIndex:
+    btf_index: BtfIndex | None = view.indexes.get(Source.BTF)
+    if btf_index is None:
+        status = view.statuses.get(Source.BTF)
+        why = (
+            status.failure.sentence()
+            if status is not None and status.failure is not None
+            else "The kernel's BTF is not loaded."
+        )
+        raise SourceUnavailable(f"{what} needs the kernel's BTF. {why}")
+    return btf_index
+
+
+def list_kernel_functions(query: ListKernelFunctions, view: View) -> KernelFunctionPage:
+    """Text symbols by name, optionally only those with BTF, without clones, or not ruled
+    out for an attach mechanism (each item then carries its verdict)."""
+    index: KallsymsIndex = view.indexes[Source.KALLSYMS]
+    table = index.table
+    names = table.names
+    ids: Sequence[int] = index.with_padding if query.include_padding else index.functions
+    if query.pattern:
+        search = index.search_with_padding if query.include_padding else index.search_functions
+        ids = [ids[position] for position in search.search(query.pattern)]
+    if not query.include_clones:
+        ids = [row for row in ids if not is_clone(names[row])]
+    btf_names = None
+    if query.has_btf is not None or query.attachable in ("fentry", "fexit"):
+        btf_names = btf_func_names(_require_btf(view, "Filtering on BTF").btf)
+    if query.has_btf is not None:
+        assert btf_names is not None
+        wanted = query.has_btf
+        ids = [row for row in ids if (names[row] in btf_names) == wanted]
+    if query.attachable is not None:
+        triage = Triage(query.attachable, index, btf_names, view.indexes.get(Source.SYSTEM))
+        ids = [row for row in ids if triage.level(row) != "no"]
+    shown, w = page(ids, query.offset, query.limit)
+    judged: dict[int, AttachVerdict] = {}
+    if query.attachable is not None:
+        judged = _judge(view, index, shown, query.attachable)
+    hidden = table.addresses_hidden
+    items = []
+    for row in shown:
+        sym = table[row]
+        items.append(
+            KernelFunction(
+                sym.name,
+                None if hidden else f"0x{sym.address:016x}",
+                sym.module,
+                sym.symbol_type,
+                has_btf=(sym.name in btf_names) if btf_names is not None else None,
+                verdict=judged.get(row),
+            )
+        )
+    return KernelFunctionPage(
+        items=tuple(items),
+        total=w.total,
+        offset=w.start,
+        next_offset=w.next_offset,
+        addresses_hidden=hidden,
+        note=HIDDEN_ADDRESSES_NOTE if hidden else None,
+    )
+
+
+def _judge(
+    view: View, index: KallsymsIndex, rows: Sequence[int], mechanism: Mechanism
+) -> dict[int, AttachVerdict]:
+    """The full verdict of `mechanism` for the function of each row."""
+    facts: SystemFacts | None = view.indexes.get(Source.SYSTEM)
+    names = index.table.names
+    areas = text_areas(index)
+    kernel = kernel_findings(facts)
+    judged: dict[int, AttachVerdict] = {}
+    for row in rows:
+        fn = function_facts(view, names[row], areas)
+        (judged[row],) = verdicts(fn, facts, (mechanism,), kernel)
+    return judged
