@@ -306,3 +306,51 @@ def test_reference_tables_after_map_types_are_optional() -> None:
         parse_reference(json.dumps({**older, "kfunc_annotations": [["__sz"]]}))
     with pytest.raises(ReferenceError, match="helpers"):
         parse_reference(json.dumps({**older, "helpers": []}))
+
+
+SAMPLE_CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("get_tracepoint", {"name": "syscalls:sys_enter_openat"}),
+    ("list_raw_tracepoints", {"pattern": "sched", "limit": 5}),
+    ("get_kernel_function", {"name": "finish_task_switch"}),
+    ("list_kernel_functions", {"pattern": "vfs_", "attachable": "fentry", "has_btf": True}),
+    ("list_kfuncs", {"pattern": "dynptr"}),
+    ("list_bpf_helpers", {"limit": 20}),
+    ("list_bpf_attach_types", {}),
+    ("list_bpf_program_types", {}),
+    ("list_bpf_hooks", {"limit": 300}),
+    ("get_kernel_info", {}),
+]
+
+
+@pytest.mark.parametrize(("name", "arguments"), SAMPLE_CALLS, ids=[c[0] for c in SAMPLE_CALLS])
+def test_answers_match_the_declared_schemas(
+    view: View, name: str, arguments: dict[str, Any]
+) -> None:
+    import jsonschema
+
+    from bpf_mcp.convert import structure_arguments, unstructure
+    from bpf_mcp.tools import TOOLS_BY_NAME
+
+    spec = TOOLS_BY_NAME[name]
+    jsonschema.validate(arguments, spec.input_schema())
+    payload = unstructure(answer(structure_arguments(arguments, spec.query), view))
+    jsonschema.validate(payload, spec.output_schema())
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "words"),
+    [
+        ("get_tracepoint", {}, "name"),
+        ("get_tracepoint", {"name": ""}, "name"),
+        ("get_kernel_function", {"name": "x\u0000"}, "NUL"),
+        ("list_bpf_hooks", {"kind": "kprobe"}, "kind"),
+        ("list_kernel_functions", {"attachable": "uprobe"}, "attachable"),
+    ],
+)
+def test_bad_arguments_are_refused(name: str, arguments: dict[str, Any], words: str) -> None:
+    from bpf_mcp.convert import structure_arguments
+    from bpf_mcp.errors import InvalidArgument
+    from bpf_mcp.tools import TOOLS_BY_NAME
+
+    with pytest.raises(InvalidArgument, match=words):
+        structure_arguments(arguments, TOOLS_BY_NAME[name].query)

@@ -36,6 +36,11 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ("list_bpf_map_types", {}),
     ("list_bpf_map_types", {"pattern": "hash", "limit": 2, "offset": 1}),
     ("get_server_status", {}),
+    ("get_tracepoint", {"name": "sched:sched_switch"}),
+    ("get_kernel_function", {"name": "vfs_read"}),
+    ("list_kfuncs", {"pattern": "dynptr", "limit": 3}),
+    ("list_bpf_hooks", {"kind": "iterator"}),
+    ("get_kernel_info", {}),
 ]
 
 
