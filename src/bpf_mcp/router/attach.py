@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Callable, Iterable, Sequence
-from typing import Generic, Literal, TypeVar
+from typing import Literal
 
 import attrs
 
@@ -19,10 +19,9 @@ from ..kallsyms import SymbolTable, base_name
 from ..results import AttachVerdict, Mechanism
 from ..system import SystemFacts
 from .indexes import KallsymsIndex
+from .memo import LastOf
 
 MECHANISMS: tuple[Mechanism, ...] = ("kprobe", "kretprobe", "fentry", "fexit")
-K = TypeVar("K")
-V = TypeVar("V")
 
 Level = Literal["no", "unknown", "yes", "note"]
 
@@ -509,22 +508,6 @@ class Triage:
 
 
 # -- derived sets, remembered per index ------------------------------------------------------
-
-
-class LastOf(Generic[K, V]):
-    """Remembers the value derived from the most recent key object (by identity), so a
-    set built from an index is rebuilt only when the router swaps in a new index."""
-
-    def __init__(self, derive: Callable[[K], V]) -> None:
-        self._derive = derive
-        self._key: K | None = None
-        self._value: V | None = None
-
-    def __call__(self, key: K) -> V:
-        if self._key is not key or self._value is None:
-            self._value = self._derive(key)
-            self._key = key
-        return self._value
 
 
 def _func_names(btf: Btf) -> frozenset[str]:

@@ -33,8 +33,8 @@ from ..results import (
 )
 from ..sources import Source
 from ..system import SystemFacts
-from .attach import LastOf
 from .indexes import BtfIndex
+from .memo import LastOf
 from .origins import btf_origin
 from .paging import page, substring_matcher
 

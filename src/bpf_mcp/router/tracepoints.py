@@ -25,8 +25,8 @@ from ..results import (
 )
 from ..sources import Source
 from ..tracefs import Field
-from .attach import LastOf
 from .indexes import BtfIndex, TracefsIndex, TracepointRecord
+from .memo import LastOf
 from .origins import origin
 from .paging import page, substring_matcher
 from .suggest import close_names, did_you_mean
