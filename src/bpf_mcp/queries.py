@@ -347,6 +347,8 @@ class GetKernelInfo:
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.SYSTEM})
     prefers: ClassVar[frozenset[Source]] = frozenset({Source.REFERENCE, Source.BTF})
+    # Its answer carries data ages, which a remembered answer would freeze.
+    uncached: ClassVar[bool] = True
 
 
 # -- BTF types in depth ---------------------------------------------------------------------
