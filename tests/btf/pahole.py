@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,7 @@ LAYOUT_STRUCTS = (
 )
 
 
-def mine(items: list[Any], summary: Any) -> dict[str, Any]:
+def mine(items: Sequence[Any], summary: Any) -> dict[str, Any]:
     """bpf-mcp's layout (describe_members output) in the shape `parse` returns."""
     rows = [
         [

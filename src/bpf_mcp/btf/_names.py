@@ -28,7 +28,7 @@ class NameIndex:
     def __init__(self, first_id: int, offsets: Sequence[int], strings: StringTable) -> None:
         """Index the ids from `first_id` on, given each one's name offset in `strings`."""
         positions = strings.nonempty(offsets)
-        self.ids: tuple[int, ...] = tuple(first_id + i for i in positions)
+        self.ids: tuple[int, ...] = tuple([first_id + i for i in positions])
         self._offsets = [offsets[i] for i in positions]
         self._strings = strings
         self._names: list[str] | None = None
@@ -60,9 +60,13 @@ class NameIndex:
             first_of = dict(zip(reversed(names), reversed(self.ids), strict=True))
             more_of: dict[str, list[int]] = {}
             if len(first_of) < len(names):
-                for tid, name in zip(self.ids, names, strict=True):
-                    if first_of[name] != tid:
-                        more_of.setdefault(name, []).append(tid)
+                repeats = [
+                    (name, tid)
+                    for tid, name in zip(self.ids, names, strict=True)
+                    if first_of[name] != tid
+                ]
+                for name, tid in repeats:
+                    more_of.setdefault(name, []).append(tid)
             self._more_of = more_of
             self._first_of = first_of
         return first_of

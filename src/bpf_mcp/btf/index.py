@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from ._format import ByteOrder
 from ._names import NameIndex, ids_by_kind
@@ -40,6 +41,7 @@ _DECL_TAG = frozenset({Kind.DECL_TAG})
 _DATASEC = frozenset({Kind.DATASEC})
 _MODIFIERS = frozenset({Kind.TYPEDEF, Kind.VOLATILE, Kind.CONST, Kind.RESTRICT, Kind.TYPE_TAG})
 _KINDS: tuple[Kind, ...] = tuple(Kind)
+T = TypeVar("T")
 
 
 def _s32(value: int) -> int:
@@ -59,6 +61,7 @@ class Btf:
 
     __slots__ = (
         "_by_kind",
+        "_derived",
         "_kinds",
         "_names",
         "_pos",
@@ -95,6 +98,7 @@ class Btf:
         self._names: NameIndex | None = None
         self._by_kind: dict[Kind, tuple[int, ...]] | None = None
         self._kinds: bytes | None = None
+        self._derived: dict[str, object] = {}
         self._tags: dict[int, tuple[tuple[str, int], ...]] | None = None
 
     def __len__(self) -> int:
@@ -106,6 +110,15 @@ class Btf:
             f"<Btf {self.object_name!r} ids {self.first_id}..{self.last_id}, "
             f"{self.byte_order}-endian>"
         )
+
+    def derived(self, key: str, build: Callable[[], T]) -> T:
+        """A value computed from this object once and kept with it (e.g. the layout
+        cache), built by `build` on first use; `key` names it. Concurrent first uses may
+        both build; the values are equal, and one is kept."""
+        found = self._derived.get(key)
+        if found is None:
+            found = self._derived.setdefault(key, build())
+        return found  # type: ignore[return-value]
 
     # -- locating records ------------------------------------------------------------
 

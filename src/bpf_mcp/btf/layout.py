@@ -15,7 +15,7 @@ from .errors import BtfError
 from .index import Btf
 from .model import Kind, Member
 
-__all__ = ["POINTER_SIZE", "CompositeLayout", "Layouts", "Placement"]
+__all__ = ["POINTER_SIZE", "CompositeLayout", "Layouts", "Placement", "layouts_of"]
 
 POINTER_SIZE = 8
 MAX_DEPTH = 64
@@ -78,8 +78,9 @@ def _pow2_floor(value: int) -> int:
 class Layouts:
     """Sizes and alignments of the types of one Btf, computed on demand and cached.
 
-    Not thread-safe to share while filling; make one per question (it is cheap).
-    Every method raises BtfError for malformed input, including reference loops.
+    Safe to share between threads: the caches only ever gain entries, and two threads
+    filling the same entry compute equal values. `layouts_of` gives the one kept with a
+    Btf. Every method raises BtfError for malformed input, including reference loops.
     """
 
     __slots__ = ("_align", "_composites", "btf")
@@ -229,3 +230,8 @@ class Layouts:
                 break
             align *= 2
         return best
+
+
+def layouts_of(btf: Btf) -> Layouts:
+    """The Layouts kept with `btf`, so each struct's layout is inferred once."""
+    return btf.derived("layouts", lambda: Layouts(btf))

@@ -16,7 +16,7 @@ import attrs
 
 from .errors import BtfError
 from .index import Btf
-from .layout import Layouts
+from .layout import Layouts, layouts_of
 from .model import Kind
 
 __all__ = ["CompositeSummary", "MemberLayout", "describe_members"]
@@ -107,14 +107,25 @@ def _start_bits(m: MemberLayout) -> int:
 
 def describe_members(
     btf: Btf, tid: int, layouts: Layouts | None = None
-) -> tuple[list[MemberLayout], CompositeSummary]:
+) -> tuple[tuple[MemberLayout, ...], CompositeSummary]:
     """The members of STRUCT or UNION `tid` in declaration order, anonymous ones (and
     members of an anonymous type) followed by their own members, plus the totals of the
-    outer level. Raises BtfError when `tid` is not a struct or union."""
+    outer level. Remembered per Btf. Raises BtfError when `tid` is not a struct or union."""
+    cache: dict[int, tuple[tuple[MemberLayout, ...], CompositeSummary]] = btf.derived(
+        "member_layouts", dict
+    )
+    found = cache.get(tid)
+    if found is None:
+        found = cache[tid] = _describe(btf, tid, layouts or layouts_of(btf))
+    return found
+
+
+def _describe(
+    btf: Btf, tid: int, layouts: Layouts
+) -> tuple[tuple[MemberLayout, ...], CompositeSummary]:
     kind = btf.kind(tid)
     if kind not in _COMPOSITES:
         raise BtfError(f"{btf.object_name}: type id {tid} is a {kind.label}, not a struct or union")
-    layouts = layouts or Layouts(btf)
     items: list[MemberLayout] = []
     top, (lead, lead_bits) = _level(btf, layouts, tid, 0, "", 0, -1, items, 0)
     size = btf.size(tid) or 0
@@ -131,7 +142,7 @@ def describe_members(
                     break
                 end = max(end, _end_bits(m))
     padding = max(0, size * 8 - end) // 8
-    return items, CompositeSummary(
+    return tuple(items), CompositeSummary(
         size=size,
         alignment=layout.align,
         packed=layout.packed,

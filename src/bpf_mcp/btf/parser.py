@@ -63,42 +63,62 @@ def _words(blob: bytes, header: Header) -> Sequence[int]:
     return swapped
 
 
+# Words per record by kind (header and fixed trailer); None marks kinds that cannot occur.
+_STEP: tuple[int | None, ...] = tuple(RECORD_WORDS + f if f >= 0 else None for f in FIXED_WORDS)
+
+
 def _index_types(
     words: Sequence[int], header: Header, *, first_id: int, object_name: str
 ) -> array[int]:
-    """The word position of every record, in id order; checks kinds and trailer sizes."""
+    """The word position of every record, in id order; checks kinds and trailer sizes.
+
+    The loop does no checks of its own: it ends when reading the next record's info word
+    runs off the section (IndexError), or at an unknown kind (TypeError, from its None
+    step); what went wrong, if anything, is worked out afterwards.
+    """
     positions = array("I")
     append = positions.append
-    fixed_words = FIXED_WORDS
+    step = _STEP
     vlen_words = VLEN_WORDS
     n = len(words)
     pos = 0
-    while pos < n:
-        if n - pos < RECORD_WORDS:
-            tid = first_id + len(positions)
-            raise BtfError(
-                f"{object_name}: type id {tid} at byte {header.type_start + pos * 4} is "
-                f"truncated: {(n - pos) * 4} bytes left in the type section, a record "
-                f"needs {RECORD_WORDS * 4}"
-            )
-        info = words[pos + 1]
-        kind = (info >> 24) & 0x1F
-        fixed = fixed_words[kind]
-        if fixed < 0:
-            tid = first_id + len(positions)
+    kind = 0
+    info = 0
+    try:
+        while True:
+            info = words[pos + 1]
+            append(pos)
+            kind = info >> 24 & 0x1F
+            pos += step[kind] + vlen_words[kind] * (info & 0xFFFF)  # type: ignore[operator]
+    except IndexError:
+        pass
+    except TypeError:
+        last = positions[-1]
+        if n - last >= RECORD_WORDS:
+            tid = first_id + len(positions) - 1
             what = "void (0) cannot be stored" if kind == 0 else f"valid kinds are 1..{MAX_KIND}"
             raise BtfError(
-                f"{object_name}: type id {tid} at byte {header.type_start + pos * 4} has "
+                f"{object_name}: type id {tid} at byte {header.type_start + last * 4} has "
                 f"unknown kind {kind}; {what}"
-            )
-        append(pos)
-        pos += RECORD_WORDS + fixed + vlen_words[kind] * (info & 0xFFFF)
-        if pos > n:
-            tid = first_id + len(positions) - 1
-            start = header.type_start + positions[-1] * 4
-            raise BtfError(
-                f"{object_name}: type id {tid} at byte {start} (kind {kind}, "
-                f"vlen {info & 0xFFFF}) runs {(pos - n) * 4} bytes past the end of "
-                f"the type section at byte {header.type_start + n * 4}"
-            )
+            ) from None
+        pos = last
+        del positions[-1]
+    if positions and n - positions[-1] < RECORD_WORDS:
+        pos = positions.pop()
+    if pos < n:
+        tid = first_id + len(positions)
+        raise BtfError(
+            f"{object_name}: type id {tid} at byte {header.type_start + pos * 4} is "
+            f"truncated: {(n - pos) * 4} bytes left in the type section, a record "
+            f"needs {RECORD_WORDS * 4}"
+        )
+    if pos > n:
+        tid = first_id + len(positions) - 1
+        start = header.type_start + positions[-1] * 4
+        info = words[positions[-1] + 1]
+        raise BtfError(
+            f"{object_name}: type id {tid} at byte {start} (kind {info >> 24 & 0x1F}, "
+            f"vlen {info & 0xFFFF}) runs {(pos - n) * 4} bytes past the end of "
+            f"the type section at byte {header.type_start + n * 4}"
+        )
     return positions

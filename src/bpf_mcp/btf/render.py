@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 
 from .errors import BtfError
 from .index import Btf
-from .layout import CompositeLayout, Layouts
+from .layout import CompositeLayout, layouts_of
 from .model import Kind
 
 __all__ = ["c_definition", "declaration", "func_prototype", "tag_text", "type_name"]
@@ -143,9 +143,13 @@ def type_name(btf: Btf, tid: int) -> str:
     """The C text of a reference to type `tid`, as in a cast: `struct list_head`,
     `const char *`, `u8[16]`, `int (*)(struct sock *, int)`, `char __user *`; "void" for 0.
 
-    Anonymous structs, unions and enums read `struct {...}`.
+    Anonymous structs, unions and enums read `struct {...}`. Remembered per Btf.
     """
-    return _Renderer(btf).decl(tid, "")
+    cache: dict[int, str] = btf.derived("type_name", dict)
+    text = cache.get(tid)
+    if text is None:
+        text = cache[tid] = _Renderer(btf).decl(tid, "")
+    return text
 
 
 def declaration(btf: Btf, tid: int, name: str) -> str:
@@ -180,9 +184,13 @@ def c_definition(btf: Btf, tid: int) -> str:
     with every value; a typedef as `typedef ... name;` (an anonymous struct it names
     inline); a func as its prototype and a var as its declaration (`extern` when their
     linkage says so); a forward declaration as `struct name;`. Other kinds read as their
-    type name followed by `;`.
+    type name followed by `;`. Remembered per Btf.
     """
-    return Definitions(btf).definition(tid) + ";"
+    cache: dict[int, str] = btf.derived("c_definition", dict)
+    text = cache.get(tid)
+    if text is None:
+        text = cache[tid] = Definitions(btf).definition(tid) + ";"
+    return text
 
 
 class Definitions:
@@ -202,7 +210,7 @@ class Definitions:
         enumerators: Mapping[tuple[int, int], str] | None = None,
     ) -> None:
         self.btf = btf
-        self.layouts = Layouts(btf)
+        self.layouts = layouts_of(btf)
         self.names: Mapping[int, str] = names or {}
         self.enumerators: Mapping[tuple[int, int], str] = enumerators or {}
         self._inlined_enums: set[int] = set()

@@ -13,7 +13,7 @@ from typing import Literal
 
 from ..btf import Btf, BtfError, Kind
 from ..btf.header import HeaderTooLarge, build_header
-from ..btf.layout import Layouts
+from ..btf.layout import layouts_of
 from ..btf.members import describe_members
 from ..btf.render import c_definition, func_prototype, type_name
 from ..errors import BpfMcpError, InvalidArgument, NotFound
@@ -275,7 +275,7 @@ def _ref(btf: Btf, tid: int) -> BtfTypeRef:
 def describe(btf: Btf, tid: int, others: Sequence[tuple[Btf, int]] = ()) -> BtfTypeDescription:
     """The full description of `tid` in `btf`; `others` share its name."""
     kind = btf.kind(tid)
-    layouts = Layouts(btf)
+    layouts = layouts_of(btf)
     size = None if kind in _NO_SIZE else layouts.sizeof(tid)
     alignment = None if kind in _NO_SIZE or kind is Kind.DATASEC else layouts.alignof(tid)
     members: tuple[BtfMember, ...] | None = None
