@@ -87,3 +87,23 @@ def matching_vmlinux() -> bytes | None:
         if hashlib.sha256(data).hexdigest() == want:
             return data
     return None
+
+
+EXHAUSTIVE = "exhaustive"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{EXHAUSTIVE}: checks every type of the kernel (seconds each); run with -m {EXHAUSTIVE}",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Exhaustive checks run only when asked for by marker, to keep the default run fast."""
+    if EXHAUSTIVE in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason=f"exhaustive check: run with -m {EXHAUSTIVE}")
+    for item in items:
+        if EXHAUSTIVE in item.keywords:
+            item.add_marker(skip)

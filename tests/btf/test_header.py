@@ -145,7 +145,7 @@ def test_bound(kernel: Btf) -> None:
     assert "4,096 bytes" in str(caught.value)
 
 
-@pytest.mark.slow
+@pytest.mark.exhaustive
 def test_every_named_type_compiles_with_its_layout(kernel: Btf, tmp_path: Path) -> None:
     """All of vmlinux at once: every struct, union, enum and typedef in one header, and
     every size and member offset asserted (on x86-64, the captured kernel's ABI)."""

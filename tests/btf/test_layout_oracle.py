@@ -48,6 +48,7 @@ def test_large_structs_match_pahole(vmlinux: Btf, pahole_tool: str) -> None:
     assert problems == []
 
 
+@pytest.mark.exhaustive
 def test_every_named_struct_and_union_matches_pahole(vmlinux: Btf, pahole_tool: str) -> None:
     """Every struct and union pahole prints whose name is unique in BTF. Alignment is
     left out: where no member shows it, it is a guess, and pahole guesses differently

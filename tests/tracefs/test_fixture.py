@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 from bpf_mcp.tracefs import EventFormat, parse_available_events, parse_format
 
@@ -19,9 +18,7 @@ def test_every_format_file_parses() -> None:
     files = fixture_format_files()
     manifest = json.loads((FIXTURE / "CAPTURE.json").read_text())
     assert len(files) == manifest["counts"]["event_format_files"]
-    started = time.perf_counter()
     formats = [parse_format(path.read_text()) for path in files]
-    elapsed = time.perf_counter() - started
     for path, fmt in zip(files, formats, strict=True):
         assert fmt.name == path.parent.name
         assert [f.name for f in fmt.fields[:4]] == [
@@ -32,8 +29,6 @@ def test_every_format_file_parses() -> None:
         ]
         assert fmt.print_fmt
     assert len({fmt.id for fmt in formats}) == len(formats)
-    # A guard against accidental quadratic work, far above the ~0.1 s this takes.
-    assert elapsed < 5
 
 
 def test_sched_switch() -> None:
