@@ -158,3 +158,14 @@ def test_every_named_type_compiles_with_its_layout(kernel: Btf, tmp_path: Path) 
     ]
     text = c_header(kernel, ids) + layout_asserts(kernel, ids)
     compile_c(tmp_path, text, compiler("gcc"))
+
+
+@pytest.mark.live
+def test_running_kernel_header_compiles(vmlinux: Btf, tmp_path: Path) -> None:
+    """The same header from the running kernel's own BTF, with gcc (layout asserted) and
+    with clang for BPF."""
+    ids = roots(vmlinux, HEADER_TYPES)
+    text = c_header(vmlinux, ids)
+    asserted = text + layout_asserts(vmlinux, ids) if platform.machine() == "x86_64" else text
+    compile_c(tmp_path, asserted, compiler("gcc"))
+    compile_c(tmp_path, text, compiler("clang"), "-target", "bpf")
