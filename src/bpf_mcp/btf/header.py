@@ -204,7 +204,6 @@ def _rename(btf: Btf, ids: Sequence[int]) -> tuple[dict[int, str], dict[tuple[in
         space[f"{name}___{n}"] = owner
         return f"{name}___{n}"
 
-    fwd_of: dict[str, int] = {}
     for tid in ids:
         kind = btf.kind(tid)
         name = btf.name(tid)
@@ -217,7 +216,6 @@ def _rename(btf: Btf, ids: Sequence[int]) -> tuple[dict[int, str], dict[tuple[in
             continue
         if kind is Kind.FWD:
             # A forward declaration names the same type as a definition of that name.
-            fwd_of.setdefault(name, tid)
             continue
         space = tags if kind in _COMPOSITES | _ENUMS else ordinary
         new = unique(space, name, tid)

@@ -21,7 +21,14 @@ from .index import Btf
 from .layout import CompositeLayout, layouts_of
 from .model import Kind
 
-__all__ = ["c_definition", "declaration", "func_prototype", "tag_text", "type_name"]
+__all__ = [
+    "Definitions",
+    "c_definition",
+    "declaration",
+    "func_prototype",
+    "tag_text",
+    "type_name",
+]
 
 MAX_DEPTH = 64
 
