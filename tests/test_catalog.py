@@ -92,3 +92,61 @@ def test_template_matching() -> None:
     }
     assert tracepoint.match("tracepoint://sched/../../etc") is None
     assert tracepoint.arguments({"category": "a", "event": "b"}) == {"name": "a:b"}
+
+
+async def test_templates_read_through_their_tools(handle: BpfMcp) -> None:
+    with trio.fail_after(60):
+        async with Client(build_server(handle), mode="legacy") as client:
+            templates = (await client.list_resource_templates()).resource_templates
+            assert {t.uri_template for t in templates} == {
+                t.uri_template for t in catalog.TEMPLATES
+            }
+            reads = {
+                "btf://vmlinux/struct/list_head": "application/json",
+                "btf-c://vmlinux/struct/list_head": "text/x-c",
+                "tracepoint://sched/sched_switch": "application/json",
+                "ksym://vfs_read": "application/json",
+                "kfunc://bpf_task_acquire": "application/json",
+            }
+            texts = {}
+            for uri, mime in reads.items():
+                content = (await client.read_resource(uri)).contents[0]
+                assert isinstance(content, types.TextResourceContents)
+                assert content.mime_type == mime
+                texts[uri] = content.text
+            assert "struct list_head {" in texts["btf-c://vmlinux/struct/list_head"]
+            assert json.loads(texts["tracepoint://sched/sched_switch"])["name"] == (
+                "sched:sched_switch"
+            )
+            assert "bpf_kfunc" in texts["kfunc://bpf_task_acquire"]
+            with pytest.raises(MCPError):
+                await client.read_resource("btf://vmlinux/struct/no_such_struct_here")
+            completion = await client.complete(
+                types.ResourceTemplateReference(uri="tracepoint://{category}/{event}"),
+                {"name": "event", "value": "sched_sw"},
+                {"category": "sched"},
+            )
+            assert completion.completion.values == ["sched_swap_numa", "sched_switch"]
+
+
+async def test_prompts_fill_in_kernel_data(handle: BpfMcp) -> None:
+    with trio.fail_after(60):
+        async with Client(build_server(handle), mode="legacy") as client:
+            prompts = {p.name for p in (await client.list_prompts()).prompts}
+            assert prompts == {"trace_tracepoint", "attach_to_function", "explain_struct"}
+            got = await client.get_prompt("trace_tracepoint", {"name": "sched:sched_switch"})
+            text = got.messages[0].content.text  # type: ignore[union-attr]
+            assert "prev_comm" in text and "sched:sched_switch" in text
+            got = await client.get_prompt("attach_to_function", {"name": "vfs_read"})
+            assert "kprobe" in got.messages[0].content.text  # type: ignore[union-attr]
+            got = await client.get_prompt("explain_struct", {"name": "list_head"})
+            assert "next" in got.messages[0].content.text  # type: ignore[union-attr]
+            with pytest.raises(MCPError, match="needs the argument"):
+                await client.get_prompt("explain_struct", {})
+            with pytest.raises(MCPError, match="Unknown prompt"):
+                await client.get_prompt("nope", {"name": "x"})
+            completion = await client.complete(
+                types.PromptReference(name="attach_to_function"),
+                {"name": "name", "value": "vfs_rea"},
+            )
+            assert "vfs_read" in completion.completion.values
