@@ -238,7 +238,8 @@ async def test_answer_cache_serves_repeats_and_forgets_on_change(tmp_path: Path)
             assert await handle.query(ListKernelFunctions(pattern="vfs")) is first
             kallsyms.write_text("ffffffff81000000 T vfs_read\nffffffff81000100 T vfs_write\n")
             boot_id.write_text("two\n")
-            while (again := await handle.query(ListKernelFunctions(pattern="vfs"))) is first:
+            # Polling is the point: each query must see old or new data, never a mix.
+            while (again := await handle.query(ListKernelFunctions(pattern="vfs"))) is first:  # noqa: ASYNC110
                 await trio.sleep(0.01)
     assert again.total == 2
 
