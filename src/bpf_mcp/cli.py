@@ -7,19 +7,102 @@ import argparse
 import logging
 import os
 import signal
+import stat
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
+from typing import Any
 
+import attrs
 import trio
 
 from .config import Config
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+DEFAULT_BIND = "127.0.0.1:1337"
+_TRUE = ("1", "true", "yes", "on")
 
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(f"BPF_MCP_{name}", default)
+
+
+def _env_flag(name: str) -> bool:
+    return _env(name, "").strip().lower() in _TRUE
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in _env(name, "").split(",") if item.strip()]
+
+
+class UsageError(Exception):
+    """A bad option value; the message is shown as is, and the exit code is 2."""
+
+
+class CannotServe(Exception):
+    """The HTTP address could not be bound; the message is shown as is, exit code 1."""
+
+
+def parse_bind(text: str) -> tuple[str, int]:
+    """`HOST:PORT`, `[IPV6]:PORT` or `HOST` (port 1337) as (host, port); UsageError if bad."""
+    text = text.strip()
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise UsageError(f"--bind {text!r}: expected [IPV6]:PORT")
+        port_text = rest[1:] if rest else "1337"
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+    elif ":" in text:
+        raise UsageError(f"--bind {text!r}: put an IPv6 address in brackets, as [::1]:1337")
+    else:
+        host, port_text = text, "1337"
+    if not host:
+        raise UsageError(f"--bind {text!r}: the host is missing")
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise UsageError(f"--bind {text!r}: the port must be a number from 0 to 65535")
+    return host, int(port_text)
+
+
+@attrs.frozen
+class HttpOptions:
+    """What the HTTP transport was asked for on the command line and in the environment.
+
+    `token` is the bearer token itself; it is never logged or shown.
+    """
+
+    host: str
+    port: int
+    allowed_origins: tuple[str, ...]
+    allowed_hosts: tuple[str, ...]
+    token: str | None = attrs.field(repr=False)
+    insecure_no_auth: bool
+    stateless: bool
+    json_response: bool
+
+    def serve_kwargs(self) -> dict[str, Any]:
+        return attrs.asdict(self, recurse=False)
+
+
+def read_token_file(path: Path) -> str:
+    """The token in `path` (surrounding whitespace removed); UsageError if unreadable or empty.
+
+    The message names the file, never its content.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+        mode = path.stat().st_mode
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--token-file {path}: cannot read it ({type(exc).__name__})") from None
+    token = text.strip()
+    if not token or len(token.split()) != 1:
+        raise UsageError(f"--token-file {path}: expected one token on one line, found none or more")
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        logging.getLogger("bpf_mcp").warning(
+            "token file %s is readable by other users; chmod 600 it", path
+        )
+    return token
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,8 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bpf-mcp",
         description=(
             "MCP server that answers what the running Linux kernel offers for BPF and tracing."
-            " Serves MCP over stdio. Every option can also be set through the environment"
-            " variable shown; a command-line option wins over the environment."
+            " Serves MCP over stdio, Streamable HTTP (--http), or both. Every option can also"
+            " be set through the environment variable shown (flags with 1/true/yes); a"
+            " command-line option wins over the environment."
+        ),
+        epilog=(
+            "To run one tool without an MCP client: bpf-mcp call TOOL [key=value ...] [--json]"
+            " (see bpf-mcp call --help)."
         ),
     )
     parser.add_argument("--version", action="version", version=f"bpf-mcp {package_version()}")
@@ -53,7 +141,133 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env("LOG_LEVEL", "warning"),
         help="log verbosity; logs go to stderr (env BPF_MCP_LOG_LEVEL; default warning)",
     )
+    parser.add_argument(
+        "--tools",
+        default=_env("TOOLS", ""),
+        metavar="NAME,NAME",
+        help="offer only these tools (comma-separated; env BPF_MCP_TOOLS; default all)",
+    )
+    parser.add_argument(
+        "--answer-cache",
+        type=int,
+        default=int(_env("ANSWER_CACHE", "256")),
+        metavar="N",
+        help="answers remembered for repeated questions, emptied on any data change; 0 turns"
+        " it off (env BPF_MCP_ANSWER_CACHE; default 256)",
+    )
+    transports = parser.add_argument_group(
+        "transports",
+        "Without --http, MCP is served over stdio. With both, stdio ending stops both.",
+    )
+    transports.add_argument(
+        "--stdio",
+        action="store_true",
+        default=_env_flag("STDIO"),
+        help="serve MCP over stdin/stdout (the default without --http; env BPF_MCP_STDIO)",
+    )
+    transports.add_argument(
+        "--http",
+        action="store_true",
+        default=_env_flag("HTTP"),
+        help="serve MCP over Streamable HTTP at http://BIND/mcp (env BPF_MCP_HTTP)",
+    )
+    http = parser.add_argument_group("HTTP")
+    http.add_argument(
+        "--bind",
+        metavar="HOST:PORT",
+        default=_env("BIND", DEFAULT_BIND),
+        help="address to listen on; port 0 picks a free one and the URL is printed to stderr"
+        f" (env BPF_MCP_BIND; default {DEFAULT_BIND})",
+    )
+    http.add_argument(
+        "--allow-origin",
+        metavar="ORIGIN",
+        action="append",
+        default=None,
+        help="also accept requests with this Origin header, e.g. http://localhost:6274;"
+        " repeatable (env BPF_MCP_ALLOW_ORIGIN, comma-separated). Others get 403",
+    )
+    http.add_argument(
+        "--allow-host",
+        metavar="HOST[:PORT]",
+        action="append",
+        default=None,
+        help="also accept this Host header (the name a proxy or client uses; NAME:* for any"
+        " port); repeatable (env BPF_MCP_ALLOW_HOST, comma-separated). Others get 421",
+    )
+    http.add_argument(
+        "--token-file",
+        type=Path,
+        default=None,
+        help="require 'Authorization: Bearer TOKEN' with the token in this file"
+        " (env BPF_MCP_TOKEN_FILE, or the token itself in BPF_MCP_TOKEN);"
+        " required to bind a non-loopback address",
+    )
+    http.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        default=_env_flag("INSECURE_NO_AUTH"),
+        help="serve a non-loopback address without a token: anyone who reaches it can use it"
+        " (env BPF_MCP_INSECURE_NO_AUTH)",
+    )
+    http.add_argument(
+        "--stateless",
+        action="store_true",
+        default=_env_flag("STATELESS"),
+        help="no sessions: every request stands alone (env BPF_MCP_STATELESS)",
+    )
+    http.add_argument(
+        "--json-response",
+        action="store_true",
+        default=_env_flag("JSON_RESPONSE"),
+        help="answer POSTs with JSON bodies instead of SSE streams (env BPF_MCP_JSON_RESPONSE)",
+    )
     return parser
+
+
+def http_options(args: argparse.Namespace) -> HttpOptions:
+    """The HTTP options, checked; UsageError for a bad value or a non-loopback bind without
+    a token (unless --insecure-no-auth)."""
+    from .transports.http import is_loopback
+
+    host, port = parse_bind(args.bind)
+    token = _token(args.token_file)
+    if token is None and not is_loopback(host):
+        if not args.insecure_no_auth:
+            raise UsageError(
+                f"--bind {args.bind}: a non-loopback address needs a bearer token"
+                " (--token-file PATH or BPF_MCP_TOKEN); --insecure-no-auth serves it to anyone"
+            )
+        print(
+            f"bpf-mcp: WARNING: serving {args.bind} WITHOUT AUTHENTICATION"
+            " (--insecure-no-auth): anyone who can reach this address can use the server",
+            file=sys.stderr,
+        )
+    return HttpOptions(
+        host=host,
+        port=port,
+        allowed_origins=tuple(args.allow_origin or _env_list("ALLOW_ORIGIN")),
+        allowed_hosts=tuple(args.allow_host or _env_list("ALLOW_HOST")),
+        token=token,
+        insecure_no_auth=args.insecure_no_auth,
+        stateless=args.stateless,
+        json_response=args.json_response,
+    )
+
+
+def _token(token_file: Path | None) -> str | None:
+    """--token-file, else BPF_MCP_TOKEN, else BPF_MCP_TOKEN_FILE, else None."""
+    if token_file is not None:
+        return read_token_file(token_file)
+    from_env = _env("TOKEN", "").strip()
+    env_file = _env("TOKEN_FILE", "")
+    if from_env and env_file:
+        raise UsageError("set BPF_MCP_TOKEN or BPF_MCP_TOKEN_FILE, not both")
+    if from_env:
+        if len(from_env.split()) != 1:
+            raise UsageError("BPF_MCP_TOKEN must be one token without spaces")
+        return from_env
+    return read_token_file(Path(env_file)) if env_file else None
 
 
 def _configure_logging(level: str) -> None:
@@ -64,9 +278,10 @@ def _configure_logging(level: str) -> None:
     root.setLevel(level.upper())
 
 
-async def _main(config: Config) -> None:
+async def _main(
+    config: Config, stdio: bool, http: HttpOptions | None, tools: list[str] | None
+) -> None:
     from .api import open_bpf_mcp
-    from .transports.stdio import serve_stdio
 
     async with trio.open_nursery() as nursery:
 
@@ -78,13 +293,83 @@ async def _main(config: Config) -> None:
                     return
 
         nursery.start_soon(watch_signals)
-        async with open_bpf_mcp(config) as handle:
-            await serve_stdio(handle)
+        async with open_bpf_mcp(config) as handle, trio.open_nursery() as serving:
+            if http is not None:
+                from .transports.http import serve_http
+
+                try:
+                    address = await serving.start(
+                        partial(serve_http, handle, tools=tools, **http.serve_kwargs())
+                    )
+                except* OSError as group:
+                    reason = group.exceptions[0]
+                    raise CannotServe(
+                        f"cannot listen on {http.host}:{http.port}: {reason}"
+                    ) from None
+                print(f"bpf-mcp: serving MCP on {address.url()}", file=sys.stderr, flush=True)
+            if stdio:
+                from .transports.stdio import serve_stdio
+
+                await serve_stdio(handle, tools=tools)
+                serving.cancel_scope.cancel()
         nursery.cancel_scope.cancel()
 
 
+def build_call_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bpf-mcp call",
+        description="Run one bpf-mcp tool in this process and print its answer: a table for"
+        " people, or JSON with --json. Arguments are key=value words; a value that parses"
+        ' as JSON (42, true, ["a"]) is taken as such, else as a string (key:=text forces'
+        " a string). Exit code 1 when the tool answers an error.",
+    )
+    parser.add_argument("tool", help="the tool's name, e.g. list_tracepoints")
+    parser.add_argument("arguments", nargs="*", metavar="key=value")
+    parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    parser.add_argument(
+        "--sysroot",
+        type=Path,
+        default=Path(_env("SYSROOT", "/")),
+        help="read every kernel file below this directory (env BPF_MCP_SYSROOT; default /)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default=_env("LOG_LEVEL", "error"),
+        help="log verbosity on stderr (env BPF_MCP_LOG_LEVEL; default error)",
+    )
+    return parser
+
+
+def call_main(argv: Sequence[str]) -> int:
+    """`bpf-mcp call`: one tool, in process."""
+    from .calltool import UsageError as CallUsageError
+    from .calltool import call, parse_assignments
+
+    args = build_call_parser().parse_args(argv)
+    _configure_logging(args.log_level)
+    try:
+        arguments = parse_assignments(args.arguments)
+    except CallUsageError as exc:
+        print(f"bpf-mcp call: {exc}", file=sys.stderr)
+        return 2
+    if not args.sysroot.is_dir():
+        print(f"bpf-mcp: --sysroot {args.sysroot} is not a directory", file=sys.stderr)
+        return 2
+    config = Config(sysroot=args.sysroot.resolve())
+    code = 130
+    try:
+        code = trio.run(partial(call, config, args.tool, arguments, as_json=args.json))
+    except* KeyboardInterrupt:
+        pass
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the server; returns the process exit code."""
+    """Run the server (or `bpf-mcp call`); returns the process exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["call"]:
+        return call_main(argv[1:])
     args = build_parser().parse_args(argv)
     _configure_logging(args.log_level)
     if args.refresh_interval <= 0:
@@ -93,12 +378,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.sysroot.is_dir():
         print(f"bpf-mcp: --sysroot {args.sysroot} is not a directory", file=sys.stderr)
         return 2
-    config = Config(sysroot=args.sysroot.resolve(), refresh_interval=args.refresh_interval)
     try:
-        trio.run(_main, config)
+        http = http_options(args) if args.http else None
+    except UsageError as exc:
+        print(f"bpf-mcp: {exc}", file=sys.stderr)
+        return 2
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()] or None
+    if tools is not None:
+        from .transports.mcp_app import select_tools
+
+        try:
+            select_tools(tools)
+        except ValueError as exc:
+            print(f"bpf-mcp: --tools: {exc}", file=sys.stderr)
+            return 2
+    if args.answer_cache < 0:
+        print("bpf-mcp: --answer-cache must be 0 or more", file=sys.stderr)
+        return 2
+    config = Config(
+        sysroot=args.sysroot.resolve(),
+        refresh_interval=args.refresh_interval,
+        answer_cache=args.answer_cache,
+    )
+    code = 0
+    try:
+        trio.run(_main, config, args.stdio or not args.http, http, tools)
     except* KeyboardInterrupt:
         pass
-    return 0
+    except* CannotServe as group:
+        leaf: BaseException = group
+        while isinstance(leaf, BaseExceptionGroup):
+            leaf = leaf.exceptions[0]
+        print(f"bpf-mcp: {leaf}", file=sys.stderr)
+        code = 1
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,10 +1,19 @@
-"""MCP over stdio on trio-native streams.
+"""MCP over stdio on trio-native streams, with JSON-RPC framing checked here.
 
-The SDK's default stdin reader is a thread that cannot be cancelled, and it cancels
-requests in flight when stdin closes. Here stdin and stdout are read and written through
-`trio.lowlevel.FdStream` (or worker threads for regular files, which cannot be polled), so
-cancellation is prompt; and at end of input the reader waits until every request it has
-passed on is answered, so `cat requests | bpf-mcp` gets every answer.
+The SDK's own stdio transport reads stdin in a thread that cannot be cancelled, cancels
+requests in flight when stdin closes, and silently drops every line it cannot validate
+(a client that sends `"id": 1.5` waits forever). This transport instead:
+
+- reads and writes through `trio.lowlevel.FdStream` (worker threads for regular files,
+  which cannot be polled), so cancellation is prompt;
+- answers every line that is not an MCP message with the JSON-RPC error the specification
+  asks for (`classify_line`): -32700 with id null for a parse error, -32600 for an invalid
+  request (including a JSON array: batches are gone from MCP), -32602 for params that are
+  not an object, and -32600 for a request reusing the id of one still in flight;
+- stops reading while `max_pending` requests are unanswered, so a client that floods the
+  pipe meets back-pressure rather than an unbounded pile of tasks;
+- at end of input answers every request it has passed on before it stops, so
+  `cat requests | bpf-mcp` gets every answer.
 """
 
 from __future__ import annotations
@@ -14,12 +23,20 @@ import json
 import logging
 import os
 import stat
-from contextlib import AsyncExitStack, contextmanager, suppress
-from typing import Any, cast
+from collections.abc import AsyncGenerator, Iterator, Sequence
+from contextlib import AsyncExitStack, aclosing, contextmanager, suppress
+from functools import partial
+from typing import Any
 
 import anyio
+import attrs
+import mcp_types as types
+import pydantic
+import pydantic_core
 import trio
-from mcp.server.stdio import stdio_server
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from mcp.shared.dispatcher import as_request_id, coerce_request_id
+from mcp.shared.message import SessionMessage
 
 from ..api import BpfMcp
 from .mcp_app import build_server
@@ -28,147 +45,217 @@ log = logging.getLogger(__name__)
 
 MAX_LINE = 16 * 1024 * 1024
 """Longest input line accepted; a longer one is dropped and answered as a parse error."""
-OVERSIZED_LINE = '{"oversized": '
-"""Stands in for a dropped line: invalid JSON, so the client gets a parse error."""
+MAX_PENDING = 256
+"""Requests read but not yet answered past which reading pauses (back-pressure)."""
 DRAIN_TIMEOUT = 30.0
+"""At end of input, how long to wait for the answers still owed before stopping."""
+OVERSIZED_LINE = "(input line longer than MAX_LINE)"
+"""Stands in for a dropped line: not JSON, so the client gets a parse error."""
 _READ = 65536
+
+RequestKey = int | str
+
+
+def _error(request_id: Any, code: int, message: str) -> types.JSONRPCError:
+    return types.JSONRPCError(
+        jsonrpc="2.0",
+        id=as_request_id(request_id),
+        error=types.ErrorData(code=code, message=message),
+    )
+
+
+@attrs.frozen
+class Rejection:
+    """An input line that is not an MCP message, with the JSON-RPC error answering it."""
+
+    error: types.JSONRPCError
+
+
+def _reject(request_id: Any, code: int, message: str) -> Rejection:
+    return Rejection(_error(request_id, code, message))
+
+
+def classify_line(line: str) -> types.JSONRPCMessage | Rejection | None:
+    """What one input line is: a message for the server, a rejection to answer in its
+    place, or None for a line to drop without answer (a malformed notification or
+    response: JSON-RPC never answers those).
+
+    Pure; never raises. The id of an error is the request's own when it can be read, else
+    null. JSON is parsed as strictly as the SDK does (no NaN, no lone surrogates, bounded
+    nesting), so nothing accepted here can fail later when an answer echoes it.
+    """
+    try:
+        value = pydantic_core.from_json(line, allow_inf_nan=False)
+    except ValueError as exc:
+        return _reject(None, types.PARSE_ERROR, f"Parse error: the line is not valid JSON ({exc})")
+    if isinstance(value, list):
+        return _reject(
+            None,
+            types.INVALID_REQUEST,
+            "Invalid Request: JSON arrays (batches) are not supported; send one message per line",
+        )
+    if not isinstance(value, dict):
+        return _reject(None, types.INVALID_REQUEST, "Invalid Request: expected a JSON object")
+    request_id = as_request_id(value.get("id"))
+    if value.get("jsonrpc") != "2.0":
+        return _reject(
+            request_id, types.INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"'
+        )
+    if "method" in value:
+        if not isinstance(value["method"], str):
+            return _reject(
+                request_id, types.INVALID_REQUEST, 'Invalid Request: "method" must be a string'
+            )
+        if "id" in value and request_id is None:
+            return _reject(
+                None, types.INVALID_REQUEST, 'Invalid Request: "id" must be a string or an integer'
+            )
+        if value.get("params") is not None and not isinstance(value["params"], dict):
+            if request_id is None:
+                return None
+            return _reject(
+                request_id, types.INVALID_PARAMS, 'Invalid params: "params" must be an object'
+            )
+    elif "result" not in value and "error" not in value:
+        return _reject(
+            request_id,
+            types.INVALID_REQUEST,
+            'Invalid Request: neither a request ("method") nor a response ("result" or "error")',
+        )
+    try:
+        message: types.JSONRPCMessage = types.jsonrpc_message_adapter.validate_python(
+            value, by_name=False
+        )
+    except pydantic.ValidationError:
+        if request_id is None or "method" not in value:
+            return None
+        return _reject(
+            request_id, types.INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 request"
+        )
+    return message
+
+
+def encode_message(message: types.JSONRPCMessage) -> bytes:
+    """One output line. Never raises for text the SDK produced: if a string cannot be
+    encoded as UTF-8 (a lone surrogate), it is written as a JSON escape instead."""
+    try:
+        text = message.model_dump_json(by_alias=True, exclude_unset=True)
+    except pydantic_core.PydanticSerializationError:
+        plain = message.model_dump(mode="python", by_alias=True, exclude_unset=True)
+        text = json.dumps(plain, ensure_ascii=True, separators=(",", ":"), default=str)
+    return text.encode("utf-8") + b"\n"
+
+
+class _Pending:
+    """Requests passed to the server and not yet answered, by id."""
+
+    def __init__(self) -> None:
+        self.keys: set[RequestKey] = set()
+        self.changed = trio.Event()
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def admit(
+        self, message: types.JSONRPCRequest | types.JSONRPCNotification
+    ) -> types.JSONRPCRequest | types.JSONRPCNotification | Rejection:
+        """Note a request as owed an answer (or reject it if its id is in flight), and
+        forget a request the client cancelled (the server never answers those)."""
+        if isinstance(message, types.JSONRPCRequest):
+            key = coerce_request_id(message.id)
+            if key in self.keys:
+                return _reject(
+                    message.id,
+                    types.INVALID_REQUEST,
+                    f"Invalid Request: id {message.id!r} is already used by a request in flight",
+                )
+            self.keys.add(key)
+            self._wake()
+        elif message.method == "notifications/cancelled":
+            cancelled = as_request_id((message.params or {}).get("requestId"))
+            if cancelled is not None:
+                self.discard(coerce_request_id(cancelled))
+        return message
+
+    def discard(self, key: RequestKey) -> None:
+        if key in self.keys:
+            self.keys.discard(key)
+            self._wake()
+
+    def _wake(self) -> None:
+        self.changed.set()
+        self.changed = trio.Event()
+
+    async def wait_below(self, bound: int) -> None:
+        while len(self.keys) >= bound:
+            await self.changed.wait()
 
 
 def _is_regular(fd: int) -> bool:
     return stat.S_ISREG(os.fstat(fd).st_mode)
 
 
-class _Pending:
-    """Ids of requests read but not yet answered."""
+class _Input:
+    """The input file descriptor, read in pieces."""
 
-    def __init__(self) -> None:
-        self.ids: set[str] = set()
-        self.empty = trio.Event()
-        self.empty.set()
-
-    def add(self, key: str) -> None:
-        self.ids.add(key)
-        if self.empty.is_set():
-            self.empty = trio.Event()
-
-    def discard(self, key: str) -> None:
-        self.ids.discard(key)
-        if not self.ids:
-            self.empty.set()
-
-
-def _id_key(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
-
-
-def _note_incoming(pending: _Pending, line: str) -> None:
-    try:
-        message = json.loads(line)
-    except ValueError:
-        return
-    if not isinstance(message, dict):
-        return
-    method = message.get("method")
-    if "id" in message and isinstance(method, str):
-        pending.add(_id_key(message["id"]))
-    elif method == "notifications/cancelled":
-        params = message.get("params")
-        if isinstance(params, dict) and "requestId" in params:
-            pending.discard(_id_key(params["requestId"]))
-
-
-_PREFIX = '{"jsonrpc":"2.0","id":'
-_DECODER = json.JSONDecoder()
-
-
-def _note_outgoing(pending: _Pending, line: str) -> None:
-    if not line.startswith(_PREFIX):
-        return
-    try:
-        value, _ = _DECODER.raw_decode(line, len(_PREFIX))
-    except ValueError:
-        return
-    pending.discard(_id_key(value))
-
-
-class _LineSource:
-    """Async iterator of input lines (str) from a file descriptor."""
-
-    def __init__(self, fd: int, pending: _Pending, drain_timeout: float) -> None:
+    def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.pending = pending
-        self.drain_timeout = drain_timeout
-        self.regular = _is_regular(fd)
-        self.stream = None if self.regular else trio.lowlevel.FdStream(fd)
-        self.buffer = bytearray()
-        self.eof = False
-        self.skipping = False
+        self.stream = None if _is_regular(fd) else trio.lowlevel.FdStream(fd)
 
-    async def _receive(self) -> bytes:
+    async def receive(self) -> bytes:
+        """The next bytes; b"" at end of input."""
         if self.stream is None:
             return await trio.to_thread.run_sync(os.read, self.fd, _READ, abandon_on_cancel=True)
         return await self.stream.receive_some(_READ)
 
-    def __aiter__(self) -> _LineSource:
-        return self
-
-    async def __anext__(self) -> str:
+    async def lines(self) -> AsyncGenerator[str, None]:
+        """Non-blank input lines without their newline. A line longer than MAX_LINE is
+        skipped and stands as one line that is not JSON (so it is answered -32700)."""
+        buffer = bytearray()
+        scanned = 0
+        skipping = False
         while True:
-            newline = self.buffer.find(b"\n")
-            if newline >= 0:
-                raw = bytes(self.buffer[:newline])
-                del self.buffer[: newline + 1]
-                if self.skipping:
-                    self.skipping = False
-                    return OVERSIZED_LINE
-                line = raw.decode("utf-8", errors="replace")
-                if not line.strip():
-                    continue
-                _note_incoming(self.pending, line)
-                return line
-            if self.eof:
-                if self.buffer and not self.skipping:
-                    line = self.buffer.decode("utf-8", errors="replace")
-                    self.buffer.clear()
-                    if line.strip():
-                        _note_incoming(self.pending, line)
-                        return line
-                with trio.move_on_after(self.drain_timeout):
-                    await self.pending.empty.wait()
-                raise StopAsyncIteration
-            if len(self.buffer) > MAX_LINE:
-                log.warning("dropped an input line longer than %d bytes", MAX_LINE)
-                self.buffer.clear()
-                self.skipping = True
-            data = await self._receive()
-            if not data:
-                self.eof = True
-            elif self.skipping:
-                newline = data.find(b"\n")
-                if newline >= 0:
-                    self.buffer += data[newline:]
-            else:
-                self.buffer += data
+            newline = buffer.find(b"\n", scanned)
+            if newline < 0:
+                scanned = len(buffer)
+                if scanned > MAX_LINE:
+                    log.warning("dropped an input line longer than %d bytes", MAX_LINE)
+                    buffer.clear()
+                    scanned = 0
+                    skipping = True
+                data = await self.receive()
+                if not data:
+                    break
+                buffer += data
+                continue
+            raw = bytes(buffer[:newline])
+            del buffer[: newline + 1]
+            scanned = 0
+            if skipping:
+                skipping = False
+                yield OVERSIZED_LINE
+            elif raw.strip():
+                yield raw.decode("utf-8", errors="replace")
+        if skipping:
+            yield OVERSIZED_LINE
+        elif buffer.strip():
+            yield buffer.decode("utf-8", errors="replace")
 
 
-class _LineSink:
-    """The `write`/`flush` surface the SDK's stdio writer uses, on a file descriptor."""
+class _Output:
+    """Writes whole lines to a file descriptor, one writer at a time."""
 
-    def __init__(self, fd: int, pending: _Pending) -> None:
+    def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.pending = pending
         self.stream = None if _is_regular(fd) else trio.lowlevel.FdStream(fd)
+        self.lock = trio.Lock()
 
-    async def write(self, text: str) -> None:
-        data = text.encode("utf-8")
-        if self.stream is None:
-            await trio.to_thread.run_sync(_write_all, self.fd, data)
-        else:
-            await self.stream.send_all(data)
-        _note_outgoing(self.pending, text)
-
-    async def flush(self) -> None:
-        return None
+    async def write(self, data: bytes) -> None:
+        async with self.lock:
+            if self.stream is None:
+                await trio.to_thread.run_sync(_write_all, self.fd, data)
+            else:
+                await self.stream.send_all(data)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -177,8 +264,51 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+async def _read_loop(
+    source: _Input,
+    out: _Output,
+    pending: _Pending,
+    to_server: MemoryObjectSendStream[SessionMessage | Exception],
+    *,
+    max_pending: int,
+    drain_timeout: float,
+) -> None:
+    async with to_server, aclosing(source.lines()) as lines:
+        async for line in lines:
+            await pending.wait_below(max_pending)
+            message = classify_line(line)
+            if isinstance(message, types.JSONRPCRequest | types.JSONRPCNotification):
+                message = pending.admit(message)
+            match message:
+                case None:
+                    log.debug("dropped a malformed notification or response")
+                case Rejection(error):
+                    await out.write(encode_message(error))
+                case _:
+                    await to_server.send(SessionMessage(message))
+        with trio.move_on_after(drain_timeout) as scope:
+            await pending.wait_below(1)
+        if scope.cancelled_caught:
+            log.warning("input ended with %d request(s) still unanswered", len(pending))
+
+
+async def _write_loop(
+    out: _Output,
+    pending: _Pending,
+    from_server: MemoryObjectReceiveStream[SessionMessage],
+) -> None:
+    async with from_server:
+        async for session_message in from_server:
+            message = session_message.message
+            if isinstance(message, types.JSONRPCResponse | types.JSONRPCError) and (
+                message.id is not None
+            ):
+                pending.discard(coerce_request_id(message.id))
+            await out.write(encode_message(message))
+
+
 @contextmanager
-def _claim_stdio(stdin_fd: int, stdout_fd: int) -> Any:
+def _claim_stdio(stdin_fd: int, stdout_fd: int) -> Iterator[tuple[int, int]]:
     """Private duplicates of stdin/stdout for the protocol; fd 1 is pointed at stderr so
     stray prints cannot corrupt the protocol stream, and fd 0 at /dev/null. Restores all,
     including the O_NONBLOCK flags, on exit."""
@@ -204,33 +334,52 @@ def _claim_stdio(stdin_fd: int, stdout_fd: int) -> Any:
 
 
 async def serve_stdio_fds(
-    handle: BpfMcp, input_fd: int, output_fd: int, *, drain_timeout: float = DRAIN_TIMEOUT
+    handle: BpfMcp,
+    input_fd: int,
+    output_fd: int,
+    *,
+    drain_timeout: float = DRAIN_TIMEOUT,
+    max_pending: int = MAX_PENDING,
+    tools: Sequence[str] | None = None,
 ) -> None:
     """Serve MCP on two file descriptors (owned and closed by this function) until end of
-    input, after answering every request read. Cancellation stops at once."""
+    input, after answering every request read (waiting at most `drain_timeout` seconds for
+    the last answers). `tools` offers only the named tools. Cancellation stops at once."""
+    server = build_server(handle, tools=tools)
     pending = _Pending()
-    server = build_server(handle)
-    source = _LineSource(input_fd, pending, drain_timeout)
-    sink = _LineSink(output_fd, pending)
+    source = _Input(input_fd)
+    out = _Output(output_fd)
+    to_server, server_in = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+    server_out, from_server = anyio.create_memory_object_stream[SessionMessage](0)
     async with AsyncExitStack() as stack:
-        for s in (source.stream, sink.stream):
-            if s is not None:
+        for fd, s in ((input_fd, source.stream), (output_fd, out.stream)):
+            if s is None:
+                stack.callback(os.close, fd)
+            else:
                 await stack.enter_async_context(s)
-        if source.stream is None:
-            stack.callback(os.close, input_fd)
-        if sink.stream is None:
-            stack.callback(os.close, output_fd)
-        async with stdio_server(
-            stdin=cast(anyio.AsyncFile[str], source), stdout=cast(anyio.AsyncFile[str], sink)
-        ) as (read_stream, write_stream):
-            await server.run(read_stream, write_stream, server.create_initialization_options())
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_write_loop, out, pending, from_server)
+            nursery.start_soon(
+                partial(
+                    _read_loop,
+                    source,
+                    out,
+                    pending,
+                    to_server,
+                    max_pending=max_pending,
+                    drain_timeout=drain_timeout,
+                )
+            )
+            await server.run(server_in, server_out, server.create_initialization_options())
 
 
-async def serve_stdio(handle: BpfMcp, *, drain_timeout: float = DRAIN_TIMEOUT) -> None:
+async def serve_stdio(
+    handle: BpfMcp, *, drain_timeout: float = DRAIN_TIMEOUT, tools: Sequence[str] | None = None
+) -> None:
     """Serve MCP over this process's stdin and stdout until stdin ends or cancellation.
 
     While serving, fd 0 reads /dev/null and fd 1 writes to stderr, so nothing but protocol
     messages reaches the real stdout; both are restored on return.
     """
     with _claim_stdio(0, 1) as (input_fd, output_fd):
-        await serve_stdio_fds(handle, input_fd, output_fd, drain_timeout=drain_timeout)
+        await serve_stdio_fds(handle, input_fd, output_fd, drain_timeout=drain_timeout, tools=tools)

@@ -1,0 +1,372 @@
+"""MCP over Streamable HTTP, served by hypercorn inside the caller's trio program.
+
+One ASGI application answers three things: the MCP endpoint (the SDK's session manager,
+talking to the same router as every other transport), `/healthz` (per-source status as
+JSON, no MCP), and 404 for anything else. In front of all of them stand the DNS-rebinding
+check (Host and Origin against explicit lists built from the bound address) and, when a
+token is configured, a bearer-token check in constant time.
+
+The session manager runs in our own nursery rather than in an ASGI lifespan, so cancelling
+`serve_http` ends open SSE streams at once instead of after hypercorn's graceful timeout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import socket
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+import hypercorn.config
+import hypercorn.trio
+import trio
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+
+from ..api import BpfMcp
+from ..convert import unstructure
+from ..errors import BpfMcpError
+from .mcp_app import build_server
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 1337
+DEFAULT_PATH = "/mcp"
+HEALTH_PATH = "/healthz"
+MAX_BODY_SIZE = 1024 * 1024
+"""Largest request body accepted (bytes); a larger one is answered 413 before parsing.
+Tool arguments are a few hundred bytes, so this is generous."""
+HEALTH_TIMEOUT = 5.0
+
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+_WILDCARDS = ("0.0.0.0", "::", "")
+
+
+class HttpAddress(NamedTuple):
+    """Where the server listens, as `serve_http` reports it through `task_status.started`."""
+
+    host: str
+    port: int
+
+    def url(self, path: str = DEFAULT_PATH) -> str:
+        """The URL of `path` on this address (IPv6 hosts in brackets)."""
+        return f"http://{_authority(self.host, self.port)}{path}"
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _authority(host: str, port: int) -> str:
+    return f"{_bracketed(host)}:{port}"
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` names this machine's loopback interface only.
+
+    "localhost" and loopback literals (127.0.0.0/8, ::1) count; every other name counts as
+    reachable from elsewhere, without asking DNS, so the answer errs on the safe side.
+    """
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def hosts_allowed(
+    host: str, bound: HttpAddress, extra: Iterable[str] = (), *, machine_name: str | None = None
+) -> list[str]:
+    """Host header values accepted when serving on `bound` after being asked for `host`.
+
+    The bound address and the name it was asked for, with the bound port; the loopback
+    names when serving on loopback or on every interface; this machine's name when
+    reachable from elsewhere; then `extra` verbatim (`name:*` matches any port).
+    """
+    names: list[str] = []
+    if host not in _WILDCARDS:
+        names.append(host)
+    if bound.host not in _WILDCARDS:
+        names.append(bound.host)
+    if is_loopback(bound.host) or bound.host in _WILDCARDS:
+        names += _LOOPBACK_NAMES
+    if not is_loopback(bound.host):
+        names.append(machine_name if machine_name is not None else socket.gethostname())
+    result: list[str] = []
+    for name in names:
+        values = [_authority(name, bound.port)]
+        if bound.port == 80:
+            values.append(_bracketed(name))
+        result += [v for v in values if v not in result]
+    result += [v for v in extra if v not in result]
+    return result
+
+
+def origins_allowed(hosts: Iterable[str], extra: Iterable[str] = ()) -> list[str]:
+    """Origin header values accepted: the server's own `http://` origins, then `extra`."""
+    result = [f"http://{h}" for h in hosts if not h.endswith(":*")]
+    return result + [o.rstrip("/") for o in extra if o.rstrip("/") not in result]
+
+
+class BearerToken:
+    """A bearer token, kept only as its SHA-256 digest so it cannot leak into a repr or log.
+
+    Comparison hashes the presented value too, so `hmac.compare_digest` sees equal lengths
+    and the time taken reveals neither the token nor its length.
+    """
+
+    __slots__ = ("_digest",)
+
+    def __init__(self, token: str) -> None:
+        if not token or token != token.strip():
+            raise ValueError("a bearer token must be non-empty, without surrounding whitespace")
+        self._digest = hashlib.sha256(token.encode()).digest()
+
+    def __repr__(self) -> str:
+        return "BearerToken(<redacted>)"
+
+    def matches(self, authorization: str | None) -> bool:
+        """True when an `Authorization` header value carries this token as `Bearer`."""
+        if authorization is None:
+            return False
+        scheme, _, presented = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        digest = hashlib.sha256(presented.strip().encode("utf-8", "surrogateescape")).digest()
+        return hmac.compare_digest(digest, self._digest)
+
+
+async def _respond(
+    send: Send,
+    status: int,
+    body: Any,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+    *,
+    head_only: bool = False,
+) -> None:
+    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                (b"cache-control", b"no-store"),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"" if head_only else data})
+
+
+def _overall(states: Iterable[str]) -> str:
+    states = set(states)
+    if "failed" in states:
+        return "degraded"
+    if "loading" in states:
+        return "loading"
+    return "ready"
+
+
+class _HttpApp:
+    """The ASGI application: security checks, then the MCP endpoint or `/healthz`."""
+
+    def __init__(
+        self,
+        handle: BpfMcp,
+        path: str,
+        token: BearerToken | None,
+    ) -> None:
+        self.handle = handle
+        self.path = path
+        self.token = token
+        self.manager: StreamableHTTPSessionManager | None = None
+        self.security: TransportSecurityMiddleware | None = None
+        self.ready = trio.Event()
+
+    def start(
+        self, manager: StreamableHTTPSessionManager, security: TransportSecurityMiddleware
+    ) -> None:
+        self.manager = manager
+        self.security = security
+        self.ready.set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+            return
+        # Hypercorn accepts connections as soon as the socket is bound; the allowed Hosts
+        # depend on the port it got, so a request that arrives first waits for them.
+        await self.ready.wait()
+        assert self.manager is not None and self.security is not None
+        request = Request(scope)
+        rejection = await self.security.validate_request(request)
+        if rejection is not None:
+            await rejection(scope, receive, send)
+            return
+        if self.token is not None:
+            header = request.headers.get("authorization")
+            if not self.token.matches(header):
+                challenge = 'Bearer realm="bpf-mcp"'
+                if header is not None:
+                    challenge += ', error="invalid_token"'
+                await _respond(
+                    send,
+                    401,
+                    {"error": "unauthorized", "detail": "a valid bearer token is required"},
+                    [(b"www-authenticate", challenge.encode())],
+                )
+                return
+        path = scope["path"]
+        if path == self.path:
+            await self.manager.handle_request(scope, receive, send)
+        elif path == HEALTH_PATH:
+            await self._health(scope, send)
+        else:
+            await _respond(send, 404, {"error": "not found", "mcp_endpoint": self.path})
+
+    async def _health(self, scope: Scope, send: Send) -> None:
+        method = scope["method"]
+        if method not in ("GET", "HEAD"):
+            await _respond(send, 405, {"error": "method not allowed"}, [(b"allow", b"GET, HEAD")])
+            return
+        status: Any = None
+        with trio.move_on_after(HEALTH_TIMEOUT):
+            try:
+                status = await self.handle.status()
+            except BpfMcpError as exc:
+                await _respond(send, 503, {"status": "stopping", "detail": str(exc)})
+                return
+        if status is None:
+            await _respond(send, 503, {"status": "unresponsive", "detail": "no status in time"})
+            return
+        body = unstructure(status)
+        body = {"status": _overall(s["state"] for s in body["sources"]), **body}
+        await _respond(send, 200, body, head_only=method == "HEAD")
+
+    @staticmethod
+    async def _lifespan(receive: Receive, send: Send) -> None:
+        # Nothing to start or stop here: the session manager lives in serve_http's nursery.
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _hypercorn_config(host: str, port: int) -> hypercorn.config.Config:
+    config = hypercorn.config.Config()
+    config.bind = [_authority(host, port)]
+    # Hypercorn's own loggers, given as objects so it installs no handlers: records reach
+    # whatever the embedding program configured (the CLI: stderr). The access log is only
+    # formatted when someone listens at INFO.
+    access = logging.getLogger("hypercorn.access")
+    config.accesslog = access if access.isEnabledFor(logging.INFO) else None
+    config.errorlog = logging.getLogger("hypercorn.error")
+    config.graceful_timeout = 0.5
+    return config
+
+
+def _bind_error(group: BaseExceptionGroup[BaseException]) -> OSError | None:
+    """The OSError inside hypercorn's nested nurseries when that is all that failed."""
+    matched, rest = group.split(OSError)
+    while rest is None and matched is not None:
+        first = matched.exceptions[0]
+        if isinstance(first, OSError):
+            return first
+        matched = first if isinstance(first, BaseExceptionGroup) else None
+    return None
+
+
+def _bound_address(binds: Sequence[str]) -> HttpAddress:
+    authority = binds[0].partition("://")[2]
+    host, _, port = authority.rpartition(":")
+    return HttpAddress(host.strip("[]"), int(port))
+
+
+async def serve_http(
+    handle: BpfMcp,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    path: str = DEFAULT_PATH,
+    allowed_origins: Sequence[str] = (),
+    allowed_hosts: Sequence[str] = (),
+    token: str | None = None,
+    insecure_no_auth: bool = False,
+    stateless: bool = False,
+    json_response: bool = False,
+    max_body_size: int = MAX_BODY_SIZE,
+    tools: Sequence[str] | None = None,
+    task_status: trio.TaskStatus[HttpAddress] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve MCP over Streamable HTTP at `http://host:port{path}` until cancelled.
+
+    Reports the bound `HttpAddress` through `task_status.started` once connections are
+    answered (port 0 picks a free port). Requests whose Host is not one of the bound
+    address's names (or `allowed_hosts`) get 421; an Origin not among the server's own or
+    `allowed_origins`, 403. With `token`, every request must carry `Authorization: Bearer
+    <token>` or gets 401. `tools` offers only the named tools. Bodies over
+    `max_body_size` bytes get 413. `/healthz` answers per-source status as JSON.
+
+    Raises ValueError, before binding, for a non-loopback `host` without `token` unless
+    `insecure_no_auth`; OSError when the address cannot be bound. Cancellation closes every
+    session and open stream at once.
+    """
+    bearer = BearerToken(token) if token is not None else None
+    if bearer is None and not is_loopback(host):
+        if not insecure_no_auth:
+            raise ValueError(
+                f"refusing to serve on non-loopback address {host!r} without a bearer token"
+                " (give one, or explicitly allow unauthenticated access)"
+            )
+        log.warning(
+            "SERVING WITHOUT AUTHENTICATION on %s: anyone who can reach it can query this"
+            " kernel's BPF facilities",
+            host,
+        )
+    app = _HttpApp(handle, path, bearer)
+    async with trio.open_nursery() as nursery:
+        try:
+            binds: list[str] = await nursery.start(
+                hypercorn.trio.serve, app, _hypercorn_config(host, port)
+            )
+        except BaseExceptionGroup as group:
+            raise _bind_error(group) or group from None
+        bound = _bound_address(binds)
+        hosts = hosts_allowed(host, bound, allowed_hosts)
+        settings = TransportSecuritySettings(
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=hosts,
+            allowed_origins=origins_allowed(hosts, allowed_origins),
+        )
+        manager = StreamableHTTPSessionManager(
+            build_server(handle, tools=tools),
+            json_response=json_response,
+            stateless=stateless,
+            security_settings=settings,
+            max_request_body_size=max_body_size,
+        )
+        async with manager.run():
+            app.start(manager, TransportSecurityMiddleware(settings))
+            log.info("serving MCP on %s", bound.url(path))
+            task_status.started(bound)
+            await trio.sleep_forever()
+
+
+__all__ = ["HttpAddress", "hosts_allowed", "is_loopback", "origins_allowed", "serve_http"]

@@ -1,0 +1,84 @@
+"""The command line: `--help` names every option with its environment variable, `--tools`
+offers a subset, `bpf-mcp call` runs one tool."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = str(REPO / "fixtures" / "linux-6.18")
+BPF_MCP = [sys.executable, "-m", "bpf_mcp"]
+
+
+def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*BPF_MCP, *args], input=stdin, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_help_lists_every_option_with_its_environment_variable() -> None:
+    done = run("--help")
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    for option, env in [
+        ("--sysroot", "BPF_MCP_SYSROOT"),
+        ("--refresh-interval", "BPF_MCP_REFRESH_INTERVAL"),
+        ("--log-level", "BPF_MCP_LOG_LEVEL"),
+        ("--tools", "BPF_MCP_TOOLS"),
+        ("--answer-cache", "BPF_MCP_ANSWER_CACHE"),
+        ("--http", "BPF_MCP_HTTP"),
+        ("--bind", "BPF_MCP_BIND"),
+        ("--token-file", "BPF_MCP_TOKEN"),
+    ]:
+        assert option in text and env in text, option
+    assert run("--version").stdout.startswith("bpf-mcp ")
+
+
+@pytest.mark.slow
+def test_tools_subset_over_stdio() -> None:
+    lines = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "0"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+    ]
+    done = run(
+        "--sysroot",
+        FIXTURES,
+        "--tools",
+        "list_bpf_map_types,get_btf_types",
+        stdin="".join(json.dumps(line) + "\n" for line in lines),
+    )
+    replies = {r["id"]: r for r in map(json.loads, done.stdout.splitlines())}
+    assert [t["name"] for t in replies[2]["result"]["tools"]] == [
+        "get_btf_types",
+        "list_bpf_map_types",
+    ]
+    bad = run("--tools", "nope")
+    assert bad.returncode == 2 and "unknown tool(s): nope" in bad.stderr
+
+
+@pytest.mark.slow
+def test_call_prints_a_table_json_and_errors() -> None:
+    table = run("call", "list_bpf_map_types", "pattern=ring", "--sysroot", FIXTURES)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[0].split() == ["name", "constant", "value", "description"]
+    as_json = run("call", "--json", "list_bpf_map_types", "pattern=ring", "--sysroot", FIXTURES)
+    assert json.loads(as_json.stdout)["total"] == 2
+    error = run("call", "get_btf_types", "limit=0", "--sysroot", FIXTURES)
+    assert error.returncode == 1 and "limit must be >= 1" in error.stderr
+    usage = run("call", "get_btf_types", "oops", "--sysroot", FIXTURES)
+    assert usage.returncode == 2 and "expected key=value" in usage.stderr
