@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Awaitable, Callable, Hashable
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar
@@ -53,8 +54,25 @@ async def in_thread(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     return await trio.to_thread.run_sync(lambda: fn(*args, **kwargs), abandon_on_cancel=True)
 
 
+class UnsuitableFile(OSError):
+    """A path that opens but cannot be a kernel file: not a regular file, or far too big.
+    Its `strerror` says which."""
+
+
+IO_FIX = (
+    "check that this path holds the kernel's own file (is --sysroot the right root?) and"
+    " that its file system is healthy; bpf-mcp keeps retrying"
+)
+
+
 def failure_from_os_error(
-    source: Source, path: Path, exc: OSError, *, fix_missing: str, fix_permission: str
+    source: Source,
+    path: Path,
+    exc: OSError,
+    *,
+    fix_missing: str,
+    fix_permission: str,
+    fix_other: str = IO_FIX,
 ) -> SourceFailure:
     """A SourceFailure naming why `path` could not be read and what to do."""
     shown = str(path)
@@ -62,20 +80,59 @@ def failure_from_os_error(
         return SourceFailure(source.value, shown, "missing", "the file does not exist", fix_missing)
     if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
         return SourceFailure(source.value, shown, "permission", "permission denied", fix_permission)
-    reason = os.strerror(exc.errno) if exc.errno else str(exc)
-    return SourceFailure(source.value, shown, "io", f"read failed ({reason})", "")
+    if isinstance(exc, UnsuitableFile):
+        reason = exc.strerror
+    else:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return SourceFailure(source.value, shown, "io", f"read failed ({reason})", fix_other)
+
+
+def _check_regular(fd: int) -> None:
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+    if not stat.S_ISREG(mode):
+        raise UnsuitableFile(
+            errno.EINVAL, f"it is not a regular file but mode {stat.filemode(mode)}"
+        )
+
+
+def open_regular(path: Path) -> int:
+    """A blocking read-only descriptor of `path`, which must be a regular file.
+
+    The open itself does not wait (O_NONBLOCK), so a FIFO or device put where a kernel file
+    belongs is refused at once rather than hanging a worker thread. Raises OSError: the
+    open's own error, IsADirectoryError, or UnsuitableFile for any other non-regular file.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        _check_regular(fd)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The whole content of `path` (blocking). Raises OSError, or ValueError past `limit`."""
-    with open(path, "rb") as f:
+    """The whole content of the regular file `path` (blocking). Raises OSError
+    (UnsuitableFile past `limit` bytes)."""
+    with open(open_regular(path), "rb") as f:
         data = f.read(limit + 1)
     if len(data) > limit:
-        raise ValueError(f"{path} is larger than {limit} bytes")
+        raise UnsuitableFile(
+            errno.EFBIG, f"it is larger than {limit} bytes, more than any kernel file"
+        )
     return data
 
 
-def corrupt(source: Source, path: Path, detail: str, fix: str = "") -> SourceError:
+CORRUPT_FIX = (
+    "if --sysroot points at a captured tree, capture it again; on a live kernel, report it"
+    " to bpf-mcp with the file attached (it may be a format bpf-mcp does not know yet)"
+)
+
+
+def corrupt(source: Source, path: Path, detail: str, fix: str = CORRUPT_FIX) -> SourceError:
     """The error for content that exists but cannot be understood."""
     return SourceError(SourceFailure(source.value, str(path), "corrupt", detail, fix))
 

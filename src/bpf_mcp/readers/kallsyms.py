@@ -9,7 +9,15 @@ from ..config import Config
 from ..errors import SourceError
 from ..kallsyms import KallsymsError, parse_kallsyms
 from ..sources import BOOT_ID_PATH, KALLSYMS_PATH, MODULES_PATH, Source
-from .base import Emit, Loaded, corrupt, failure_from_os_error, in_thread, read_bytes
+from .base import (
+    Emit,
+    Loaded,
+    corrupt,
+    failure_from_os_error,
+    in_thread,
+    open_regular,
+    read_bytes,
+)
 
 CHUNK_LINES = 16384
 MISSING_FIX = "mount procfs (mount -t proc proc /proc); in a container, bind-mount the host's /proc"
@@ -74,7 +82,7 @@ def _signature(config: Config) -> tuple[bytes, str]:
 
 def _read_head(path: Path) -> None:
     try:
-        with open(path, "rb") as f:
+        with open(open_regular(path), "rb") as f:
             f.read(1)
     except OSError as exc:
         raise SourceError(

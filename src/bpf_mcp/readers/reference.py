@@ -6,10 +6,10 @@ from importlib import resources
 from pathlib import Path
 
 from ..config import Config
-from ..errors import SourceError, SourceFailure
+from ..errors import SourceError
 from ..reference import ReferenceError, parse_reference
 from ..sources import Source
-from .base import Emit, Loaded, corrupt, in_thread
+from .base import Emit, Loaded, corrupt, failure_from_os_error, in_thread, read_bytes
 
 REINSTALL_FIX = "reinstall bpf-mcp (pip install --force-reinstall bpf-mcp)"
 
@@ -34,15 +34,29 @@ class ReferenceReader:
         try:
             st = self.path.stat()
         except OSError as exc:
-            raise SourceError(
-                SourceFailure(self.source.value, str(self.path), "missing", str(exc), REINSTALL_FIX)
-            ) from None
+            raise self._unreadable(exc) from None
         return st.st_size, st.st_mtime_ns
+
+    def _unreadable(self, exc: OSError) -> SourceError:
+        return SourceError(
+            failure_from_os_error(
+                self.source,
+                self.path,
+                exc,
+                fix_missing=REINSTALL_FIX,
+                fix_permission=f"make {self.path} readable, or {REINSTALL_FIX}",
+                fix_other=REINSTALL_FIX,
+            )
+        )
 
     async def load(self, config: Config, emit: Emit) -> Loaded:
         try:
-            text = await in_thread(self.path.read_text, encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            raw = await in_thread(read_bytes, self.path)
+        except OSError as exc:
+            raise self._unreadable(exc) from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
             raise corrupt(self.source, self.path, str(exc), REINSTALL_FIX) from None
         try:
             data = parse_reference(text)

@@ -17,6 +17,7 @@ from ..messages import Chunk, Complete, IndexBuilt, Reply, Request, RouterMessag
 from ..sources import Source
 from ..status import SourceStatus
 from .answers import View, answer
+from .budget import fit_to_budget
 from .indexes import build_index
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class RouterState:
         Only queries over sources are remembered: their answers depend on nothing else.
         """
         size = self.config.answer_cache
-        if size <= 0 or not type(query).needs:
+        if size <= 0 or not type(query).needs or getattr(type(query), "uncached", False):
             return
         self.cache[query] = result
         if len(self.cache) > size:
@@ -165,7 +166,7 @@ def _try_answer(state: RouterState, request: Request) -> bool:
         _respond(request, Reply(result=result))
         return True
     try:
-        result = answer(request.query, state.view())
+        result = fit_to_budget(answer(request.query, state.view()))
     except BpfMcpError as exc:
         _respond(request, Reply(error=exc))
     except Exception as exc:

@@ -1,0 +1,85 @@
+"""The size budget of one answer: a list page whose JSON would pass it is cut short.
+
+Every list answer (a result with `items`, `offset` and `next_offset`) is held under
+`BUDGET_BYTES` of compact JSON, the form the transports send as the tool's text. A page
+that would be larger keeps the longest prefix of its items that fits, and `next_offset`
+says where the rest continues, exactly as for a page ended by `limit`; so a client that
+follows `next_offset` sees every item once. The cut is never silent: a result class with a
+`note` field gets a sentence saying so, and on the others `next_offset` is not null while
+fewer than `limit` items came back (the tool descriptions promise nothing more than that).
+
+A page always keeps at least one item, so paging makes progress even if a single item is
+larger than the budget. Answers that are not pages are returned unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+import attrs
+
+from ..convert import unstructure
+
+T = TypeVar("T")
+
+BUDGET_BYTES = 256 * 1024
+"""Largest answer, in bytes of compact JSON (UTF-8), before a page is cut."""
+
+NOTE_RESERVE = 512
+"""Bytes kept free for the note that says the page was cut."""
+
+_PAGE_FIELDS = frozenset({"items", "offset", "next_offset"})
+
+
+def json_size(value: Any) -> int:
+    """Bytes of the compact JSON (UTF-8, non-ASCII kept) of a JSON-ready value."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def is_page(result: object) -> bool:
+    """True for a list answer: an attrs value with `items`, `offset` and `next_offset`."""
+    cls: Any = type(result)
+    return attrs.has(cls) and attrs.fields_dict(cls).keys() >= _PAGE_FIELDS
+
+
+def cut_note(kept: int, budget: int, next_offset: int) -> str:
+    """The sentence a cut page carries in its `note`."""
+    return (
+        f"This page was cut to {kept} item(s) to keep the answer under {budget // 1024} KB;"
+        f" the rest follows from offset {next_offset} (pass next_offset)."
+    )
+
+
+def fit_to_budget(result: T, budget: int = BUDGET_BYTES) -> T:
+    """`result`, or, for a page whose JSON is larger than `budget` bytes, the same page cut
+    to the longest prefix of its items that fits, with `next_offset` pointing just past it
+    and (when the class has one) a `note` saying so. Pure; raises nothing of its own."""
+    if not is_page(result):
+        return result
+    payload = unstructure(result)
+    whole = json_size(payload)
+    if whole <= budget:
+        return result
+    items = payload["items"]
+    sizes = [json_size(item) for item in items]
+    # Bytes outside the items: the envelope, plus the commas between items.
+    used = whole - sum(sizes) - max(0, len(sizes) - 1) + NOTE_RESERVE
+    kept = 0
+    for size in sizes:
+        used += size + (1 if kept else 0)
+        if used > budget:
+            break
+        kept += 1
+    kept = max(kept, 1)
+    if kept >= len(sizes):
+        return result
+    page: Any = result
+    next_offset = page.offset + kept
+    changes: dict[str, Any] = {"items": page.items[:kept], "next_offset": next_offset}
+    cls: Any = type(result)
+    if "note" in attrs.fields_dict(cls):
+        note = cut_note(kept, budget, next_offset)
+        changes["note"] = f"{page.note} {note}" if page.note else note
+    evolved: T = attrs.evolve(page, **changes)
+    return evolved

@@ -1,0 +1,304 @@
+"""Each kernel source broken in each way a file can break: the tools that need it answer
+isError with the cause and the fix, every other tool keeps answering, get_server_status
+says what happened, and the source comes back without a restart once it is repaired."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+import trio.testing
+
+from bpf_mcp.api import open_bpf_mcp
+from bpf_mcp.readers.base import Reader
+from bpf_mcp.sources import Source
+from bpf_mcp.tools import TOOLS
+
+from .conftest import (
+    FAULT_SOURCES,
+    SLOW_BACKOFF,
+    Counting,
+    Outcome,
+    SmallKernel,
+    Vanishing,
+    arguments_of,
+    call,
+    replace,
+    server_status,
+    status_of,
+    tools_needing,
+    tools_not_needing,
+)
+
+Repair = Callable[[], None]
+
+
+def _reader(kernel: SmallKernel, source: Source) -> Reader:
+    (reader,) = [r for r in kernel.readers() if r.source == source]
+    return reader
+
+
+def _target(kernel: SmallKernel, source: Source, fault: str) -> Path:
+    """The file a fault is done to: tracefs is unmounted as a whole, and truncated in a
+    format file (a cut available_events only lists fewer events)."""
+    if source == Source.TRACEFS and fault == "missing":
+        return kernel.root / "sys/kernel/tracing"
+    if source == Source.TRACEFS and fault == "truncated":
+        return kernel.root / "sys/kernel/tracing/events/sched/sched_switch/format"
+    return kernel.path(source)
+
+
+def _set_aside(path: Path) -> Repair:
+    saved = path.with_name(path.name + ".saved")
+    path.rename(saved)
+
+    def repair() -> None:
+        if path.is_dir() and not path.is_symlink():
+            path.rmdir()
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        saved.rename(path)
+
+    return repair
+
+
+def missing(path: Path) -> Repair:
+    return _set_aside(path)
+
+
+def directory(path: Path) -> Repair:
+    repair = _set_aside(path)
+    path.mkdir()
+    return repair
+
+
+def fifo(path: Path) -> Repair:
+    repair = _set_aside(path)
+    os.mkfifo(path)
+    return repair
+
+
+def truncated(path: Path) -> Repair:
+    data = path.read_bytes()
+    repair = _set_aside(path)
+    if path.name == "kallsyms":
+        # Cut inside the address of a line in the middle: a line no kernel writes.
+        middle = data.index(b"\n", len(data) // 2) + 1
+        path.write_bytes(data[: middle + 6])
+    else:
+        path.write_bytes(data[: len(data) // 3])
+    return repair
+
+
+def corrupt(path: Path) -> Repair:
+    repair = _set_aside(path)
+    path.write_bytes(b"\x00\xff this is not what the kernel writes \x7f\n" * 8)
+    return repair
+
+
+FAULTS: dict[str, Callable[[Path], Repair]] = {
+    "missing": missing,
+    "directory": directory,
+    "fifo": fifo,
+    "truncated": truncated,
+    "corrupt": corrupt,
+}
+
+
+def expected_cause(source: Source, fault: str) -> str:
+    match fault:
+        case "missing":
+            return "not-mounted" if source == Source.TRACEFS else "missing"
+        case "directory" | "fifo":
+            return "io"
+        case _:
+            return "corrupt"
+
+
+_BASELINE: dict[str, bool] = {}
+
+
+async def baseline(tmp_path: Path) -> dict[str, bool]:
+    """Whether each tool, called without arguments, answers isError on a healthy small
+    kernel (a tool added later may need arguments or a source the small kernel lacks)."""
+    if not _BASELINE:
+        healthy = SmallKernel.build(tmp_path / "healthy")
+        async with open_bpf_mcp(healthy.config(), readers=healthy.readers()) as handle:
+            for tool in TOOLS:
+                out = await call(handle, tool.name, arguments_of(tool.name))
+                _BASELINE[tool.name] = out.is_error
+    return _BASELINE
+
+
+async def answers_again(handle: Any, source: Source) -> None:
+    """Wait until every tool needing `source` answers as on a healthy kernel."""
+    with trio.fail_after(20):
+        for name in tools_needing(source):
+            # Recovery is observed by asking again, as a client would.
+            while not _healthy(name, await call(handle, name, arguments_of(name))):  # noqa: ASYNC110
+                await trio.sleep(0.02)
+
+
+def _healthy(name: str, out: Outcome) -> bool:
+    return out.is_error == _BASELINE[name] and "source could not be read" not in out.text
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("source", FAULT_SOURCES, ids=str)
+async def test_fault_is_reported_contained_and_recovered(
+    kernel: SmallKernel, tmp_path: Path, source: Source, fault: str
+) -> None:
+    before = await baseline(tmp_path)
+    target = _target(kernel, source, fault)
+    repair = FAULTS[fault](target)
+    cause = expected_cause(source, fault)
+    async with open_bpf_mcp(kernel.config(), readers=kernel.readers()) as handle:
+        for name in tools_needing(source):
+            out = await call(handle, name, arguments_of(name))
+            assert out.is_error, (name, out.text)
+            assert f"The {source.value} source could not be read" in out.text
+            assert str(target) in out.text
+            assert "To fix:" in out.text
+        for name in tools_not_needing(source):
+            out = await call(handle, name, arguments_of(name))
+            assert out.is_error == before[name], (name, out.text)
+
+        status = status_of(await server_status(handle), source)
+        assert status["state"] in ("failed", "loading")
+        assert status["last_error"]["cause"] == cause, status
+        assert status["last_error"]["fix"], status
+        assert status["data_age_seconds"] is None
+        assert status["failures"] >= 1
+
+        repair()
+        await answers_again(handle, source)
+        status = status_of(await server_status(handle), source)
+        assert status["state"] == "ready"
+        assert status["last_error"] is None
+        assert status["restarts"] >= 1
+        assert status["data_age_seconds"] is not None and status["data_age_seconds"] >= 0
+
+
+@pytest.mark.parametrize("source", FAULT_SOURCES, ids=str)
+async def test_supervisor_backs_off_then_rechecks_slowly(
+    kernel: SmallKernel, source: Source, autojump: trio.testing.MockClock
+) -> None:
+    repair = missing(_target(kernel, source, "missing"))
+    counting = Counting(_reader(kernel, source))
+    config = kernel.config(
+        backoff=SLOW_BACKOFF, refresh_interval=1000.0, read_timeout=1e6, load_wait=1e6
+    )
+    async with open_bpf_mcp(config, readers=replace(kernel.readers(), counting)) as handle:
+        await trio.sleep(600)
+        status = status_of(await server_status(handle), source)
+        # Five fast attempts within ~8 s, then one a minute: no busy loop.
+        assert 5 + 8 <= len(counting.attempts) <= 5 + 10, counting.attempts
+        gaps = [b - a for a, b in zip(counting.attempts, counting.attempts[1:], strict=False)]
+        assert min(gaps) >= 0.4
+        assert status["state"] == "failed" and status["gave_up"]
+        assert status["next_attempt_in"] == SLOW_BACKOFF.recheck
+        assert status["restarts"] == len(counting.attempts) - 1
+        assert status["failures"] == len(counting.attempts)
+
+        repair()
+        await trio.sleep(SLOW_BACKOFF.recheck * 1.3)
+        status = status_of(await server_status(handle), source)
+        assert status["state"] == "ready" and not status["gave_up"]
+        for name in tools_needing(source):
+            out = await call(handle, name, arguments_of(name))
+            assert "source could not be read" not in out.text, (name, out.text)
+
+
+@pytest.mark.parametrize("source", FAULT_SOURCES, ids=str)
+async def test_a_file_vanishing_between_check_and_read(
+    kernel: SmallKernel, tmp_path: Path, source: Source
+) -> None:
+    await baseline(tmp_path)
+    vanishing = Vanishing(_reader(kernel, source), kernel.path(source))
+    async with open_bpf_mcp(kernel.config(), readers=replace(kernel.readers(), vanishing)) as h:
+        for name in tools_needing(source):
+            out = await call(h, name, arguments_of(name))
+            assert out.is_error and "To fix:" in out.text, out.text
+        status = status_of(await server_status(h), source)
+        assert status["last_error"]["cause"] in ("missing", "not-mounted")
+        vanishing.restore()
+        await answers_again(h, source)
+
+
+def _many_events(root: Path, count: int) -> Path:
+    tracing = root / "sys/kernel/tracing"
+    template = (
+        (Path(__file__).parents[2] / "fixtures/linux-6.18/sys/kernel/tracing/events")
+        / "sched/sched_switch/format"
+    ).read_text()
+    names = [f"e{n:03d}" for n in range(count)]
+    for name in names:
+        (tracing / "events/demo" / name).mkdir(parents=True)
+        (tracing / "events/demo" / name / "format").write_text(
+            template.replace("name: sched_switch", f"name: {name}")
+        )
+    (tracing / "available_events").write_text("".join(f"demo:{n}\n" for n in names))
+    return tracing
+
+
+class FormatsVanishMidLoad:
+    """The real tracefs reader, with the format files of the last events deleted after the
+    first batch is sent (as when a module unloads while tracefs is read)."""
+
+    def __init__(self, reader: Reader, tracing: Path, gone: list[str]) -> None:
+        self.reader = reader
+        self.source = reader.source
+        self.tracing = tracing
+        self.gone = gone
+
+    async def signature(self, config: Any) -> Any:
+        return await self.reader.signature(config)
+
+    async def load(self, config: Any, emit: Any) -> Any:
+        async def emit_then_unload(payload: Any) -> None:
+            await emit(payload)
+            for name in self.gone:
+                shutil.rmtree(self.tracing / "events/demo" / name, ignore_errors=True)
+
+        return await self.reader.load(config, emit_then_unload)
+
+
+async def test_a_reader_bug_is_an_internal_failure_not_a_crash(kernel: SmallKernel) -> None:
+    async with open_bpf_mcp(kernel.config(), readers=replace(kernel.readers(), Buggy())) as h:
+        out = await call(h, "list_kernel_functions", {})
+        assert out.is_error and "report this as a bpf-mcp bug" in out.text
+        assert not (await call(h, "list_tracepoints", {})).is_error
+        status = status_of(await server_status(h), Source.KALLSYMS)
+    assert status["last_error"]["cause"] == "internal"
+
+
+class Buggy:
+    """A kallsyms reader double with a bug: its load raises an unexpected exception."""
+
+    source = Source.KALLSYMS
+
+    async def signature(self, config: Any) -> int:
+        return 1
+
+    async def load(self, config: Any, emit: Any) -> Any:
+        raise ZeroDivisionError("a bug")
+
+
+class Unindexable:
+    """A reader with a bug: it sends data the router cannot index."""
+
+    source = Source.KALLSYMS
+
+    async def signature(self, config: Any) -> int:
+        return 1
+
+    async def load(self, config: Any, emit: Any) -> Any:
+        from bpf_mcp.readers.base import Loaded
+
+        await emit("not a symbol table")
+        return Loaded("/proc/kallsyms", "garbage")
