@@ -341,32 +341,37 @@ async def serve_http(
             host,
         )
     app = _HttpApp(handle, path, bearer)
-    async with trio.open_nursery() as nursery:
-        try:
-            binds: list[str] = await nursery.start(
-                hypercorn.trio.serve, app, _hypercorn_config(host, port)
+    config = _hypercorn_config(host, port)
+    started = False
+    try:
+        async with trio.open_nursery() as nursery:
+            binds: list[str] = await nursery.start(hypercorn.trio.serve, app, config)
+            started = True
+            bound = _bound_address(binds)
+            hosts = hosts_allowed(host, bound, allowed_hosts)
+            settings = TransportSecuritySettings(
+                enable_dns_rebinding_protection=True,
+                allowed_hosts=hosts,
+                allowed_origins=origins_allowed(hosts, allowed_origins),
             )
-        except BaseExceptionGroup as group:
-            raise _bind_error(group) or group from None
-        bound = _bound_address(binds)
-        hosts = hosts_allowed(host, bound, allowed_hosts)
-        settings = TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=hosts,
-            allowed_origins=origins_allowed(hosts, allowed_origins),
-        )
-        manager = StreamableHTTPSessionManager(
-            build_server(handle, tools=tools),
-            json_response=json_response,
-            stateless=stateless,
-            security_settings=settings,
-            max_request_body_size=max_body_size,
-        )
-        async with manager.run():
-            app.start(manager, TransportSecurityMiddleware(settings))
-            log.info("serving MCP on %s", bound.url(path))
-            task_status.started(bound)
-            await trio.sleep_forever()
+            manager = StreamableHTTPSessionManager(
+                build_server(handle, tools=tools),
+                json_response=json_response,
+                stateless=stateless,
+                security_settings=settings,
+                max_request_body_size=max_body_size,
+            )
+            async with manager.run():
+                app.start(manager, TransportSecurityMiddleware(settings))
+                log.info("serving MCP on %s", bound.url(path))
+                task_status.started(bound)
+                await trio.sleep_forever()
+    except BaseExceptionGroup as group:
+        # A bind failure arrives wrapped in hypercorn's nurseries and ours: raise it bare.
+        bind_error = None if started else _bind_error(group)
+        if bind_error is None:
+            raise
+        raise bind_error from None
 
 
 __all__ = ["HttpAddress", "hosts_allowed", "is_loopback", "origins_allowed", "serve_http"]
