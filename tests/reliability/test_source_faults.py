@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +15,20 @@ import trio
 import trio.testing
 
 from bpf_mcp.api import open_bpf_mcp
-from bpf_mcp.readers.base import Reader
+from bpf_mcp.config import Config
+from bpf_mcp.readers.base import Emit, Loaded, Reader
+from bpf_mcp.readers.tracefs import BATCH, TracefsReader
 from bpf_mcp.sources import Source
 from bpf_mcp.tools import TOOLS
 
 from .conftest import (
     FAULT_SOURCES,
+    FIXTURE,
     SLOW_BACKOFF,
     Counting,
     Outcome,
     SmallKernel,
+    Stalled,
     Vanishing,
     arguments_of,
     call,
@@ -33,6 +37,7 @@ from .conftest import (
     status_of,
     tools_needing,
     tools_not_needing,
+    tools_preferring,
 )
 
 Repair = Callable[[], None]
@@ -230,44 +235,6 @@ async def test_a_file_vanishing_between_check_and_read(
         await answers_again(h, source)
 
 
-def _many_events(root: Path, count: int) -> Path:
-    tracing = root / "sys/kernel/tracing"
-    template = (
-        (Path(__file__).parents[2] / "fixtures/linux-6.18/sys/kernel/tracing/events")
-        / "sched/sched_switch/format"
-    ).read_text()
-    names = [f"e{n:03d}" for n in range(count)]
-    for name in names:
-        (tracing / "events/demo" / name).mkdir(parents=True)
-        (tracing / "events/demo" / name / "format").write_text(
-            template.replace("name: sched_switch", f"name: {name}")
-        )
-    (tracing / "available_events").write_text("".join(f"demo:{n}\n" for n in names))
-    return tracing
-
-
-class FormatsVanishMidLoad:
-    """The real tracefs reader, with the format files of the last events deleted after the
-    first batch is sent (as when a module unloads while tracefs is read)."""
-
-    def __init__(self, reader: Reader, tracing: Path, gone: list[str]) -> None:
-        self.reader = reader
-        self.source = reader.source
-        self.tracing = tracing
-        self.gone = gone
-
-    async def signature(self, config: Any) -> Any:
-        return await self.reader.signature(config)
-
-    async def load(self, config: Any, emit: Any) -> Any:
-        async def emit_then_unload(payload: Any) -> None:
-            await emit(payload)
-            for name in self.gone:
-                shutil.rmtree(self.tracing / "events/demo" / name, ignore_errors=True)
-
-        return await self.reader.load(config, emit_then_unload)
-
-
 async def test_a_reader_bug_is_an_internal_failure_not_a_crash(kernel: SmallKernel) -> None:
     async with open_bpf_mcp(kernel.config(), readers=replace(kernel.readers(), Buggy())) as h:
         out = await call(h, "list_kernel_functions", {})
@@ -289,16 +256,117 @@ class Buggy:
         raise ZeroDivisionError("a bug")
 
 
+@pytest.mark.parametrize("source", FAULT_SOURCES, ids=str)
+async def test_a_hung_read_is_bounded_by_the_read_timeout(
+    kernel: SmallKernel, tmp_path: Path, source: Source, autojump: trio.testing.MockClock
+) -> None:
+    pipe = tmp_path / "stalled"
+    os.mkfifo(pipe)
+    writer = os.open(pipe, os.O_RDWR)  # keeps the FIFO open, silent: reads block
+    stalled = Stalled(_reader(kernel, source), pipe)
+    config = kernel.config(
+        backoff=SLOW_BACKOFF, read_timeout=5.0, load_wait=100.0, refresh_interval=1000.0
+    )
+    try:
+        async with open_bpf_mcp(config, readers=replace(kernel.readers(), stalled)) as handle:
+            start = trio.current_time()
+            preferring = tools_preferring(source)
+            for name in tools_not_needing(source):
+                before_call = trio.current_time()
+                await call(handle, name, arguments_of(name))
+                if name not in preferring:
+                    assert trio.current_time() == before_call, name  # did not wait
+            # Tools that only prefer the source waited for its first attempt, no longer.
+            assert trio.current_time() - start <= config.read_timeout
+            for name in tools_needing(source):
+                out = await call(handle, name, arguments_of(name))
+                assert out.is_error and "reading took longer than 5 s" in out.text
+            status = status_of(await server_status(handle), source)
+            assert status["last_error"]["cause"] == "timeout" and status["last_error"]["fix"]
+
+            stalled.stalled = False
+            os.close(writer)
+            writer = -1
+            await trio.sleep(SLOW_BACKOFF.recheck * 1.3)
+            status = status_of(await server_status(handle), source)
+            assert status["state"] == "ready", status
+    finally:
+        if writer >= 0:
+            os.close(writer)
+
+
+def _many_events(root: Path, count: int) -> Path:
+    tracing = root / "sys/kernel/tracing"
+    template = (FIXTURE / "sys/kernel/tracing/events/sched/sched_switch/format").read_text()
+    for n in range(count):
+        name = f"e{n:03d}"
+        (tracing / "events/demo" / name).mkdir(parents=True)
+        (tracing / "events/demo" / name / "format").write_text(
+            template.replace("name: sched_switch", f"name: {name}")
+        )
+    (tracing / "available_events").write_text("".join(f"demo:e{n:03d}\n" for n in range(count)))
+    return tracing
+
+
+class FormatsVanishMidLoad:
+    """The real tracefs reader, with the format files of the last events deleted once the
+    first batch is sent (as when a module unloads while tracefs is read)."""
+
+    def __init__(self, reader: Reader, tracing: Path, gone: list[str]) -> None:
+        self.reader = reader
+        self.source = reader.source
+        self.tracing = tracing
+        self.gone = gone
+
+    async def signature(self, config: Config) -> Hashable:
+        return await self.reader.signature(config)
+
+    async def load(self, config: Config, emit: Emit) -> Loaded:
+        async def emit_then_unload(payload: Any) -> None:
+            await emit(payload)
+            for name in self.gone:
+                shutil.rmtree(self.tracing / "events/demo" / name, ignore_errors=True)
+
+        return await self.reader.load(config, emit_then_unload)
+
+
+async def test_events_vanishing_mid_load_are_left_out_and_counted(tmp_path: Path) -> None:
+    count = BATCH + 44
+    tracing = _many_events(tmp_path, count)
+    gone = [f"e{n:03d}" for n in range(count - 40, count)]
+    reader = FormatsVanishMidLoad(TracefsReader(), tracing, gone)
+    names: set[str] = set()
+    async with open_bpf_mcp(SmallKernel(tmp_path).config(), readers=[reader]) as handle:
+        offset: int | None = 0
+        while offset is not None:
+            out = await call(handle, "list_tracepoints", {"limit": 1000, "offset": offset})
+            assert not out.is_error, out.text
+            names |= {t["name"] for t in out.payload["items"]}
+            offset = out.payload["next_offset"]
+        status = status_of(await server_status(handle), Source.TRACEFS)
+    assert out.payload["total"] == count - 40 == len(names)
+    assert not names & {f"demo:{n}" for n in gone}
+    assert "40 listed events vanished while reading" in status["summary"]
+
+
 class Unindexable:
     """A reader with a bug: it sends data the router cannot index."""
 
     source = Source.KALLSYMS
 
-    async def signature(self, config: Any) -> int:
+    async def signature(self, config: Config) -> int:
         return 1
 
-    async def load(self, config: Any, emit: Any) -> Any:
-        from bpf_mcp.readers.base import Loaded
-
+    async def load(self, config: Config, emit: Emit) -> Loaded:
         await emit("not a symbol table")
         return Loaded("/proc/kallsyms", "garbage")
+
+
+async def test_data_that_cannot_be_indexed_fails_its_source_only(kernel: SmallKernel) -> None:
+    readers = replace(kernel.readers(), Unindexable())
+    async with open_bpf_mcp(kernel.config(), readers=readers) as h:
+        out = await call(h, "list_kernel_functions", {})
+        assert out.is_error and "report this as a bpf-mcp bug" in out.text, out.text
+        assert not (await call(h, "list_tracepoints", {})).is_error
+        status = status_of(await server_status(h), Source.KALLSYMS)
+    assert status["state"] == "failed" and status["last_error"]["cause"] == "internal"

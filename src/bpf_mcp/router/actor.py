@@ -12,7 +12,7 @@ import attrs
 import trio
 
 from ..config import Config
-from ..errors import BpfMcpError, SourceUnavailable
+from ..errors import BpfMcpError, SourceFailure, SourceUnavailable
 from ..messages import Chunk, Complete, IndexBuilt, Reply, Request, RouterMessage, StatusChanged
 from ..sources import Source
 from ..status import SourceStatus
@@ -185,6 +185,18 @@ def _retry_parked(state: RouterState) -> None:
             state.parked.append(request)
 
 
+def index_failure(msg: Complete, exc: Exception) -> SourceStatus:
+    """The status of a source whose completed load could not be indexed (a reader bug)."""
+    failure = SourceFailure(
+        msg.source.value,
+        msg.origin,
+        "internal",
+        f"its data could not be indexed: {exc!r}",
+        "report this as a bpf-mcp bug, with the server's log",
+    )
+    return SourceStatus(msg.source, "failed", time.time(), failure=failure, failures=1)
+
+
 def initial_statuses(now: float) -> dict[Source, SourceStatus]:
     return {source: SourceStatus(source, "loading", now) for source in Source}
 
@@ -209,7 +221,13 @@ async def serve_router(
         msg: Complete, chunks: list[Any], send: trio.MemorySendChannel[RouterMessage]
     ) -> None:
         with send:
-            index = await trio.to_thread.run_sync(build_index, msg.source, chunks)
+            try:
+                index = await trio.to_thread.run_sync(build_index, msg.source, chunks)
+            except Exception as exc:
+                # A reader bug must cost its own source, not the router.
+                log.exception("building the %s index failed", msg.source.value)
+                await send.send(StatusChanged(index_failure(msg, exc)))
+                return
             await send.send(IndexBuilt(msg.source, msg, index))
 
     try:
