@@ -24,7 +24,6 @@ class RawClient:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            bufsize=0,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.stdin = self.proc.stdin
@@ -38,6 +37,7 @@ class RawClient:
         if params is not None:
             message["params"] = params
         self.stdin.write(json.dumps(message).encode() + b"\n")
+        self.stdin.flush()
         line = self.stdout.readline()
         if not line:
             raise RuntimeError("server closed its stdout")
@@ -56,6 +56,7 @@ class RawClient:
             },
         )
         self.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+        self.stdin.flush()
 
     def call(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self.request("tools/call", {"name": tool, "arguments": arguments})[

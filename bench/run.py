@@ -211,8 +211,11 @@ def questions(tools: set[str]) -> list[tuple[str, str, dict[str, Any]]]:
     return out
 
 
-def warm_latency(report: Report, sysroot: Path, calls: int) -> tuple[dict[str, float], float]:
-    client = RawClient(server_command(sysroot))
+def warm_latency(
+    report: Report, sysroot: Path, calls: int, *, cached: bool = True
+) -> tuple[dict[str, float], float]:
+    extra = [] if cached else ["--answer-cache", "0"]
+    client = RawClient([*server_command(sysroot), *extra])
     client.initialize()
     wait_ready(client)
     tools = {t["name"] for t in client.request("tools/list")["result"]["tools"]}
@@ -236,12 +239,17 @@ def warm_latency(report: Report, sysroot: Path, calls: int) -> tuple[dict[str, f
         )
     rss = client.rss_mb()
     client.close()
-    report.add(f"## Warm latency over stdio (raw JSON-RPC client, {calls} calls each)")
+    mode = (
+        "repeated questions, answer cache on (the default)"
+        if cached
+        else "every answer computed afresh, `--answer-cache 0`"
+    )
+    report.add(f"## Warm latency over stdio ({mode}; raw JSON-RPC client, {calls} calls each)")
     report.add()
     report.table(["question", "tool", "p50 ms", "p99 ms", "p50 vs ping"], rows)
-    report.add("## Memory")
-    report.add()
-    report.add(f"RSS of the server with every source indexed, after the latency runs: {rss:.0f} MB")
+    report.add(
+        f"RSS of the server with every source indexed, after these {calls * 6} calls: {rss:.0f} MB"
+    )
     report.add()
     return p50s, rss
 
@@ -279,7 +287,9 @@ def sdk_latency(report: Report, sysroot: Path, calls: int) -> None:
     report.table(["question", "p50 ms", "p99 ms"], rows)
 
 
-def cli_comparison(report: Report, p50s: dict[str, float], runs: int) -> None:
+def cli_comparison(
+    report: Report, p50s: dict[str, float], fresh: dict[str, float], runs: int
+) -> None:
     vmlinux = "/sys/kernel/btf/vmlinux"
     commands: list[tuple[str, str, str]] = []
     if shutil.which("pahole"):
@@ -300,7 +310,7 @@ def cli_comparison(report: Report, p50s: dict[str, float], runs: int) -> None:
         )
         commands.append(
             (
-                "function (vfs_read)",
+                "function verdict (vfs_read)",
                 "grep -w vfs_read /proc/kallsyms;"
                 f" bpftool btf dump file {vmlinux} | grep -w vfs_read",
                 "grep + bpftool",
@@ -314,14 +324,16 @@ def cli_comparison(report: Report, p50s: dict[str, float], runs: int) -> None:
             ),
             runs,
         )
-        ours = next((v for k, v in p50s.items() if k.split(" (")[0] == label.split(" (")[0]), None)
+        key = label.split(" (")[0]
+        ours = next((v for k, v in p50s.items() if k.split(" (")[0] == key), None)
+        cold = next((v for k, v in fresh.items() if k.split(" (")[0] == key), None)
         rows.append(
             [
                 label,
                 f"`{command}`",
                 f"{ms:.1f}",
-                f"{ours:.2f}" if ours is not None else "—",
-                f"{ms / ours:.0f}x" if ours else "—",
+                f"{ours:.2f} / {cold:.2f}" if ours is not None and cold is not None else "—",
+                f"{ms / ours:.0f}x / {ms / cold:.0f}x" if ours and cold else "—",
             ]
         )
     report.add("## Against the command-line tools (same run, median of runs, warm)")
@@ -330,7 +342,16 @@ def cli_comparison(report: Report, p50s: dict[str, float], runs: int) -> None:
         report.add("No oracle tool is installed here (apt-get install bpftool dwarves bpftrace).")
         report.add()
         return
-    report.table(["question", "command", "command ms", "bpf-mcp p50 ms", "bpf-mcp faster by"], rows)
+    report.table(
+        [
+            "question",
+            "command",
+            "command ms",
+            "bpf-mcp p50 ms (cached / fresh)",
+            "bpf-mcp faster by (cached / fresh)",
+        ],
+        rows,
+    )
 
 
 def btf_prefix(blob: bytes, fraction: float) -> bytes:
@@ -431,9 +452,10 @@ def main() -> int:
     cold_start(report, sysroot, args.runs)
     warm_up(report, sysroot, args.runs)
     p50s, _ = warm_latency(report, sysroot, args.calls)
+    fresh, _ = warm_latency(report, sysroot, args.calls, cached=False)
     sdk_latency(report, sysroot, max(200, args.calls // 5))
     if live:
-        cli_comparison(report, p50s, args.runs)
+        cli_comparison(report, p50s, fresh, args.runs)
     else:
         report.add(
             "## Against the command-line tools\n\nSkipped: the live kernel is not readable here.\n"
