@@ -10,9 +10,10 @@ import signal
 import stat
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 import trio
@@ -366,7 +367,12 @@ def call_main(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the server (or `bpf-mcp call`); returns the process exit code."""
+    """Run the server (or `bpf-mcp call`); returns the process exit code.
+
+    Without `argv` (run as the program, reading sys.argv), the server ends the process
+    itself once it has stopped, rather than returning.
+    """
+    as_program = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["call"]:
         return call_main(argv[1:])
@@ -411,7 +417,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             leaf = leaf.exceptions[0]
         print(f"bpf-mcp: {leaf}", file=sys.stderr)
         code = 1
+    if as_program:
+        _exit_now(code)
     return code
+
+
+def _exit_now(code: int) -> NoReturn:
+    """End the process without the interpreter's teardown, which frees every object of the
+    loaded kernel indexes one by one: about a second, enough to break the promise to stop
+    within a second of SIGTERM. Logs and standard streams are flushed first; the server's
+    own resources were already released when trio.run returned."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -109,6 +109,9 @@ def build_server(handle: BpfMcp, *, tools: Sequence[str] | None = None) -> Serve
     offered = select_tools(tools)
     names = {spec.name for spec in offered}
     definitions = [tool_definition(spec) for spec in offered]
+    # Without this lookup the 2026-07-28 HTTP path lists (and serializes) every tool on
+    # each tools/call to validate Mcp-Param headers.
+    input_schemas = {d.name: d.input_schema for d in definitions}
 
     async def on_list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
@@ -170,6 +173,7 @@ def build_server(handle: BpfMcp, *, tools: Sequence[str] | None = None) -> Serve
         on_list_prompts=on_list_prompts,
         on_get_prompt=on_get_prompt,
         on_completion=on_completion,
+        get_tool_input_schema=input_schemas.get,
     )
 
 
