@@ -6,6 +6,7 @@ The public API for embedding in a trio program:
         result = await handle.query(queries.ListTracepoints(category="sched"))
         await serve_stdio(handle)
 
+or, for Streamable HTTP, `address = await nursery.start(partial(serve_http, handle, port=0))`.
 Queries live in `bpf_mcp.queries`, their results in `bpf_mcp.results`.
 """
 
@@ -26,6 +27,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .transports.http import HttpAddress, serve_http
     from .transports.stdio import serve_stdio
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "BpfMcp",
     "BpfMcpError",
     "Config",
+    "HttpAddress",
     "InvalidArgument",
     "NotFound",
     "ServerClosed",
@@ -41,6 +44,7 @@ __all__ = [
     "open_bpf_mcp",
     "queries",
     "results",
+    "serve_http",
     "serve_stdio",
 ]
 
@@ -51,4 +55,8 @@ def __getattr__(name: str) -> Any:
         from .transports.stdio import serve_stdio
 
         return serve_stdio
+    if name in ("serve_http", "HttpAddress"):
+        from .transports import http
+
+        return getattr(http, name)
     raise AttributeError(f"module 'bpf_mcp' has no attribute {name!r}")

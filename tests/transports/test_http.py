@@ -291,3 +291,11 @@ async def test_cancellation_ends_open_streams_at_once() -> None:
         with trio.fail_after(1):
             await stopped.wait()
             await stream_ended.wait()
+
+
+def test_the_package_exports_the_http_transport() -> None:
+    import bpf_mcp
+
+    assert bpf_mcp.serve_http is serve_http
+    assert bpf_mcp.HttpAddress is HttpAddress
+    assert HttpAddress("::1", 8080).url() == "http://[::1]:8080/mcp"
