@@ -7,9 +7,10 @@ query does not define are refused. Validation errors become one readable sentenc
 from __future__ import annotations
 
 import enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
 from cattrs.preconf.json import make_converter
 
 from .errors import InvalidArgument
@@ -50,6 +51,28 @@ converter.register_structure_hook(str, _strict(str, "a string"))
 converter.register_structure_hook(bool, _strict(bool, "a boolean (true or false)"))
 converter.register_structure_hook(float, _strict(float, "a number"))
 converter.register_unstructure_hook(enum.Enum, lambda e: e.value)
+
+
+def _is_array(tp: Any) -> bool:
+    args = get_args(tp)
+    return get_origin(tp) is list or (get_origin(tp) is tuple and len(args) == 2 and args[1] is ...)
+
+
+def _arrays_only(tp: Any) -> Any:
+    """Only a JSON array structures into a list or tuple: cattrs alone would turn the
+    string "abc" into ('a', 'b', 'c') and an object into its keys."""
+    make = list_structure_factory if get_origin(tp) is list else homogenous_tuple_structure_factory
+    inner = make(tp, converter)
+
+    def structure(value: object, _type: object) -> object:
+        if not isinstance(value, list):
+            raise TypeError(f"expected an array, got {_describe(value)}")
+        return inner(value, _type)
+
+    return structure
+
+
+converter.register_structure_hook_factory(_is_array, _arrays_only)
 
 
 def _format(exc: BaseException, _type: object) -> str:
