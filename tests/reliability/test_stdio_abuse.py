@@ -89,7 +89,7 @@ async def running() -> AsyncIterator[Server]:
         SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     server = Server(process)
-    stderr: list[bytes] = []
+    stderr: list[bytes | bytearray] = []
 
     async def drain_stderr() -> None:
         assert process.stderr is not None
@@ -133,7 +133,7 @@ async def test_bad_lines_get_json_rpc_errors_and_the_server_keeps_answering() ->
         await server.send(INITIALIZED)
 
         null_id: list[int] = []
-        for line in [
+        bad_lines: list[str | bytes] = [
             "garbage",
             '{"jsonrpc": "2.0", "id": 1,',
             b"\x00\xff\xfe binary \x00 junk",
@@ -143,7 +143,8 @@ async def test_bad_lines_get_json_rpc_errors_and_the_server_keeps_answering() ->
             "[]",
             "42",
             '{"jsonrpc":"2.0","id":1.5,"method":"ping"}',
-        ]:
+        ]
+        for line in bad_lines:
             await server.send(line)
             await server.alive()
             null_id.append(error_of(await server.reply(lambda r: r.get("id") is None)))
@@ -152,7 +153,7 @@ async def test_bad_lines_get_json_rpc_errors_and_the_server_keeps_answering() ->
 
         await server.send("   ")  # blank lines are skipped, not answered
         await server.send("")
-        for request, code in [
+        requests: list[tuple[dict[str, Any], int]] = [
             ({"jsonrpc": "2.0", "id": "u", "method": "no/such/method"}, METHOD_NOT_FOUND),
             ({"jsonrpc": "1.0", "id": "v", "method": "ping"}, INVALID_REQUEST),
             ({"id": "w", "method": "ping"}, INVALID_REQUEST),
@@ -171,7 +172,8 @@ async def test_bad_lines_get_json_rpc_errors_and_the_server_keeps_answering() ->
                 },
                 INVALID_PARAMS,
             ),
-        ]:
+        ]
+        for request, code in requests:
             await server.send(request)
             assert error_of(await server.reply_to(request["id"])) == code, request
             await server.alive()
