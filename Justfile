@@ -42,3 +42,14 @@ bench-http: setup
 # Build the container image with podman and check it over stdio and HTTP (root).
 container-test: setup
     bash scripts/container_test.sh
+
+# Long seeded fuzzing of the BTF, tracefs and kallsyms parsers and of every tool's arguments
+# (fixed seed, bounded: EXAMPLES per property). Example: just fuzz 20000
+fuzz EXAMPLES="5000": setup
+    timeout 3600 {{py}} scripts/fuzz_parsers.py --examples {{EXAMPLES}}
+
+# mcp-fuzzer (installed into the venv here) against the server over stdio and HTTP, fixed
+# seed, bounded time; counts crashes, hangs, -32603 internal errors and leaked tracebacks.
+fuzz-mcp RUNS="20": setup
+    {{py}} -m pip install -q mcp-fuzzer
+    {{py}} scripts/fuzz_mcp.py --runs {{RUNS}} --time-limit 900

@@ -1,0 +1,195 @@
+"""Longer, seeded runs of the parser fuzz properties the test suite runs briefly: mutated
+BTF, tracefs format files and available_events, and kallsyms text may be refused only with
+the parser's own error (BtfError, FormatError, KallsymsError). Also fuzzes every tool's
+arguments in process (Hypothesis-generated JSON) through the transports' call boundary:
+an answer may be isError, but never an internal error or an exception.
+
+    python scripts/fuzz_parsers.py [--examples 5000] [--seed 1] [--only btf,tracefs,...]
+
+The properties are the test suite's own functions (their `.hypothesis.inner_test`), given
+the same strategies with more examples and a fixed seed, so the two cannot drift apart.
+Exits 1 on the first falsified property (Hypothesis prints the shrunk example).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import hypothesis  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def parser_targets() -> dict[str, list[tuple[str, Callable[..., None], dict[str, Any]]]]:
+    """Each family's properties: (name, undecorated test function, its strategies)."""
+    from tests.btf import test_property as btf
+    from tests.kallsyms import test_mutations as kallsyms
+    from tests.tracefs import test_mutations as tracefs
+
+    def inner(test: Any) -> Callable[..., None]:
+        function: Callable[..., None] = test.hypothesis.inner_test
+        return function
+
+    kallsyms_lines = len(kallsyms.SAMPLE.splitlines())
+    return {
+        "btf": [
+            (
+                "mutated blobs",
+                inner(btf.test_mutated_blobs_raise_only_btf_error),
+                {
+                    "seed": st.sampled_from(sorted(btf.SEEDS)),
+                    "mutations": st.lists(btf.MUTATIONS, min_size=1, max_size=6),
+                },
+            ),
+            (
+                "mutated type records",
+                inner(btf.test_mutated_type_records_raise_only_btf_error),
+                {
+                    "seed": st.sampled_from(sorted(btf.SEEDS)),
+                    "mutations": st.lists(btf.TYPE_WORD_MUTATIONS, min_size=1, max_size=5),
+                },
+            ),
+        ],
+        "tracefs": [
+            (
+                "mutated format files",
+                inner(tracefs.test_parse_format_raises_only_format_error),
+                {"text": tracefs.mutated(tracefs.SAMPLES)},
+            ),
+            (
+                "mutated available_events",
+                inner(tracefs.test_parse_available_events_raises_only_format_error),
+                {"text": tracefs.mutated([tracefs.EVENTS])},
+            ),
+            (
+                "arbitrary text as a format file",
+                inner(tracefs.test_parse_format_on_arbitrary_text),
+                {"text": st.text(st.one_of(tracefs.PUNCTUATION, st.characters()), max_size=2000)},
+            ),
+        ],
+        "kallsyms": [
+            (
+                "mutated kallsyms",
+                inner(kallsyms.test_only_kallsyms_error_escapes),
+                {"text": kallsyms.mutated(), "first_line": st.integers(1, 10**6)},
+            ),
+            (
+                "splits at line boundaries",
+                inner(kallsyms.test_any_split_at_line_boundaries_concatenates_to_the_whole),
+                {"cuts": st.lists(st.integers(0, kallsyms_lines), max_size=12)},
+            ),
+        ],
+    }
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=300),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=20), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+def fuzz_tools(examples: int, seed: int) -> None:
+    """Hypothesis-generated arguments for every tool, through `call_tool`, in one server
+    over the fixture kernel (driven from a worker thread into the trio loop)."""
+    import trio
+
+    from bpf_mcp.api import open_bpf_mcp
+    from bpf_mcp.config import Config
+    from bpf_mcp.tools import TOOLS
+    from bpf_mcp.transports.mcp_app import call_tool
+
+    names = [tool.name for tool in TOOLS]
+    keys: dict[str, list[str]] = {
+        tool.name: list(tool.input_schema().get("properties", {})) for tool in TOOLS
+    }
+
+    def arguments_for(name: str) -> st.SearchStrategy[Any]:
+        known = keys[name]
+        named = st.dictionaries(st.sampled_from(known), JSON, max_size=4) if known else st.just({})
+        return st.one_of(named, named, JSON)
+
+    async def main() -> None:
+        config = Config(sysroot=REPO / "fixtures" / "linux-6.18", load_wait=60.0)
+        async with open_bpf_mcp(config) as handle:
+
+            @settings(
+                max_examples=examples,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+            @hypothesis.seed(seed)
+            @given(data=st.data())
+            def property(data: st.DataObject) -> None:
+                name = data.draw(st.sampled_from(names), label="tool")
+                arguments = data.draw(arguments_for(name), label="arguments")
+                result = trio.from_thread.run(call_tool, handle, name, arguments)
+                text = "".join(getattr(block, "text", "") for block in result.content)
+                assert "Internal error" not in text, text
+                assert "Traceback" not in text, text
+                if result.is_error:
+                    assert text and len(text) < 4000, text[:300]
+
+            await trio.to_thread.run_sync(property)
+
+    trio.run(main)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--examples", type=int, default=5000, help="examples per property")
+    parser.add_argument("--seed", type=int, default=20261125)
+    parser.add_argument("--only", default="btf,tracefs,kallsyms,tools")
+    args = parser.parse_args()
+    chosen = set(args.only.split(","))
+    targets = parser_targets()
+    total = 0
+    for family in ("btf", "tracefs", "kallsyms"):
+        if family not in chosen:
+            continue
+        for name, function, strategies in targets[family]:
+            started = time.monotonic()
+            test = settings(
+                max_examples=args.examples,
+                deadline=None,
+                database=None,
+                derandomize=False,
+                suppress_health_check=list(HealthCheck),
+            )(hypothesis.seed(args.seed)(given(**strategies)(function)))
+            test()
+            total += args.examples
+            print(
+                f"{family:<9} {name:<34} {args.examples} examples ok"
+                f" in {time.monotonic() - started:.1f} s",
+                flush=True,
+            )
+    if "tools" in chosen:
+        started = time.monotonic()
+        fuzz_tools(args.examples, args.seed)
+        total += args.examples
+        print(
+            f"{'tools':<9} {'random arguments, every tool':<34} {args.examples} examples ok"
+            f" in {time.monotonic() - started:.1f} s",
+            flush=True,
+        )
+    print(f"all properties held ({total} examples, seed {args.seed})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
