@@ -43,13 +43,11 @@ bench-http: setup
 container-test: setup
     bash scripts/container_test.sh
 
-# Long seeded fuzzing of the BTF, tracefs and kallsyms parsers and of every tool's arguments
-# (fixed seed, bounded: EXAMPLES per property). Example: just fuzz 20000
+# Seeded fuzzing of the BTF/tracefs/kallsyms parsers and every tool's arguments (EXAMPLES each).
 fuzz EXAMPLES="5000": setup
     timeout 3600 {{py}} scripts/fuzz_parsers.py --examples {{EXAMPLES}}
 
-# mcp-fuzzer (installed into the venv here) against the server over stdio and HTTP, fixed
-# seed, bounded time; counts crashes, hangs, -32603 internal errors and leaked tracebacks.
+# mcp-fuzzer (installed here) on stdio and HTTP, seeded and bounded: crashes, hangs, -32603, leaks.
 fuzz-mcp RUNS="20": setup
     {{py}} -m pip install -q mcp-fuzzer
     {{py}} scripts/fuzz_mcp.py --runs {{RUNS}} --time-limit 900
