@@ -7,22 +7,32 @@ from typing import Any
 
 import attrs
 import pytest
+import trio
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mcp_types import JSONRPCResponse
 
 from bpf_mcp.api import open_bpf_mcp
 from bpf_mcp.config import Config
 from bpf_mcp.convert import unstructure
 from bpf_mcp.queries import GetServerStatus, ListKernelFunctions, ListTracepoints
 from bpf_mcp.router.answers import View, answer
-from bpf_mcp.router.budget import BUDGET_BYTES, fit_to_budget, is_page, json_size
+from bpf_mcp.router.budget import (
+    BUDGET_BYTES,
+    ENVELOPE_RESERVE,
+    answer_size,
+    fit_to_budget,
+    is_page,
+)
 from bpf_mcp.tools import TOOLS
+from bpf_mcp.transports.mcp_app import call_tool
 
-from .conftest import FIXTURE, call, sample_value
+from .conftest import FIXTURE, sample_value
 
 
 def size(result: Any) -> int:
-    return json_size(unstructure(result))
+    """What the answer costs on the wire, by the budget's own measure."""
+    return answer_size(unstructure(result)) + ENVELOPE_RESERVE
 
 
 def test_a_large_page_is_cut_under_the_budget(view: View) -> None:
@@ -61,7 +71,7 @@ def test_a_single_item_larger_than_the_budget_still_makes_progress(view: View) -
 
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(
-    budget=st.integers(500, 80_000),
+    budget=st.integers(4_000, 80_000),
     limit=st.integers(1, 1000),
     include_format=st.booleans(),
     category=st.sampled_from(["sched", "block", "irq", "zz-none"]),
@@ -109,14 +119,18 @@ async def test_every_tool_answers_within_the_budget() -> None:
     async with open_bpf_mcp(config) as handle:
         for tool in TOOLS:
             arguments = _largest_arguments(tool.input_schema())
-            out = await call(handle, tool.name, arguments, within=60)
-            if out.is_error:
+            with trio.fail_after(60):
+                result = await call_tool(handle, tool.name, arguments)
+            if result.is_error:
                 continue
-            assert json_size(out.payload) <= BUDGET_BYTES, (tool.name, arguments)
-            if is_page_payload(out.payload) and out.payload["next_offset"] is not None:
-                assert out.payload["next_offset"] == out.payload["offset"] + len(
-                    out.payload["items"]
-                )
+            message = JSONRPCResponse(
+                jsonrpc="2.0", id=1, result=result.model_dump(by_alias=True, exclude_none=True)
+            )
+            wire = len(message.model_dump_json(by_alias=True, exclude_unset=True).encode())
+            assert wire <= BUDGET_BYTES, (tool.name, arguments, wire)
+            payload = result.structured_content
+            if is_page_payload(payload) and payload["next_offset"] is not None:
+                assert payload["next_offset"] == payload["offset"] + len(payload["items"])
 
 
 def is_page_payload(payload: Any) -> bool:

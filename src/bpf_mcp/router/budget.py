@@ -1,12 +1,15 @@
-"""The size budget of one answer: a list page whose JSON would pass it is cut short.
+"""The size budget of one answer: a list page whose answer would pass it is cut short.
 
-Every list answer (a result with `items`, `offset` and `next_offset`) is held under
-`BUDGET_BYTES` of compact JSON, the form the transports send as the tool's text. A page
-that would be larger keeps the longest prefix of its items that fits, and `next_offset`
-says where the rest continues, exactly as for a page ended by `limit`; so a client that
-follows `next_offset` sees every item once. The cut is never silent: a result class with a
-`note` field gets a sentence saying so, and on the others `next_offset` is not null while
-fewer than `limit` items came back (the tool descriptions promise nothing more than that).
+Every list answer (a result with `items`, `offset` and `next_offset`) is held so that the
+whole JSON-RPC message carrying it stays under `BUDGET_BYTES`. A tool answer carries its
+result twice, as structured content and as the JSON text of its text block (escaped inside
+a JSON string), so that is what is measured (`answer_size`), plus a reserve for the
+envelope. Clients read a message as one line or one body and many cap it (mcp-fuzzer at
+256 KB). A page that would be larger keeps the longest prefix of its items that fits, and
+`next_offset` says where the rest continues, exactly as for a page ended by `limit`; so a
+client that follows `next_offset` sees every item once. The cut is never silent: a result
+class with a `note` field gets a sentence saying so, and on the others `next_offset` is not
+null while fewer than `limit` items came back (the tool descriptions promise no more).
 
 A page always keeps at least one item, so paging makes progress even if a single item is
 larger than the budget. Answers that are not pages are returned unchanged.
@@ -24,17 +27,23 @@ from ..convert import unstructure
 T = TypeVar("T")
 
 BUDGET_BYTES = 256 * 1024
-"""Largest answer, in bytes of compact JSON (UTF-8), before a page is cut."""
+"""Largest JSON-RPC message carrying a list answer, in bytes (UTF-8)."""
+
+ENVELOPE_RESERVE = 2048
+"""Bytes kept free for the JSON-RPC envelope and the content block around the result."""
 
 NOTE_RESERVE = 512
-"""Bytes kept free for the note that says the page was cut."""
+"""Bytes kept free, on a cut page, for the note that says it was cut (in both copies)."""
 
 _PAGE_FIELDS = frozenset({"items", "offset", "next_offset"})
 
 
-def json_size(value: Any) -> int:
-    """Bytes of the compact JSON (UTF-8, non-ASCII kept) of a JSON-ready value."""
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+def answer_size(value: Any) -> int:
+    """Bytes a JSON-ready value takes in a tool answer: once as compact JSON (structured
+    content), once as that JSON inside a JSON string (the text block)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    escaped = json.dumps(text, ensure_ascii=False)
+    return len(text.encode("utf-8")) + len(escaped.encode("utf-8")) - 2
 
 
 def is_page(result: object) -> bool:
@@ -52,22 +61,23 @@ def cut_note(kept: int, budget: int, next_offset: int) -> str:
 
 
 def fit_to_budget(result: T, budget: int = BUDGET_BYTES) -> T:
-    """`result`, or, for a page whose JSON is larger than `budget` bytes, the same page cut
-    to the longest prefix of its items that fits, with `next_offset` pointing just past it
-    and (when the class has one) a `note` saying so. Pure; raises nothing of its own."""
+    """`result`, or, for a page whose answer would take more than `budget` bytes, the same
+    page cut to the longest prefix of its items that fits, with `next_offset` pointing just
+    past it and (when the class has one) a `note` saying so. Pure; raises nothing of its
+    own."""
     if not is_page(result):
         return result
     payload = unstructure(result)
-    whole = json_size(payload)
+    whole = answer_size(payload) + ENVELOPE_RESERVE
     if whole <= budget:
         return result
     items = payload["items"]
-    sizes = [json_size(item) for item in items]
-    # Bytes outside the items: the envelope, plus the commas between items.
-    used = whole - sum(sizes) - max(0, len(sizes) - 1) + NOTE_RESERVE
+    sizes = [answer_size(item) for item in items]
+    # Bytes outside the items: the envelope, plus the commas between items (in both copies).
+    used = whole - sum(sizes) - 2 * max(0, len(sizes) - 1) + NOTE_RESERVE
     kept = 0
     for size in sizes:
-        used += size + (1 if kept else 0)
+        used += size + (2 if kept else 0)
         if used > budget:
             break
         kept += 1
