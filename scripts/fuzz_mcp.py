@@ -37,6 +37,9 @@ VERDICT = ("crash", "hang", "internal_error", "error_leakage")
 IGNORED = ("accepted_malformed",)
 TRACEBACK = re.compile(rb"Traceback \(most recent call last\)")
 INTERNAL = re.compile(rb'"code":\s*-32603')
+OVERSIZED = re.compile(rb"Received oversized message")
+"""mcp-fuzzer's stdio client reads lines with asyncio's default 64 KiB limit, below the
+server's 256 KB answer budget: such answers are reported, not counted against the server."""
 
 
 def tee(argv: list[str], stdout_log: Path, stderr_log: Path) -> int:
@@ -155,6 +158,7 @@ def fuzz_stdio(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "wire_tracebacks": len(TRACEBACK.findall(wire)),
         "server_log_tracebacks": len(TRACEBACK.findall(log)),
         "server_alive_after": None,
+        "client_read_cap_misses": len(OVERSIZED.findall((out / "fuzzer.log").read_bytes())),
     }
 
 
@@ -187,6 +191,7 @@ def fuzz_http(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "wire_tracebacks": None,
         "server_log_tracebacks": len(TRACEBACK.findall(log_bytes)),
         "server_alive_after": alive,
+        "client_read_cap_misses": len(OVERSIZED.findall((out / "fuzzer.log").read_bytes())),
     }
 
 
@@ -234,6 +239,10 @@ def report(transport: str, result: dict[str, Any]) -> None:
         print(f"   {'server alive after':<24} {result['server_alive_after']}")
     print(f"   {'fuzzer exit':<24} {result['fuzzer_exit']}  (None: stopped at the time limit)")
     print(f"   {'ignored':<24} " + ", ".join(f"{c}={found[c]}" for c in IGNORED))
+    print(
+        f"   {'client read-cap misses':<24} {result['client_read_cap_misses']}"
+        "  (answers over mcp-fuzzer's 64 KiB stdio line limit; within the 256 KB budget)"
+    )
     if others:
         print(f"   {'other findings':<24} " + ", ".join(f"{k}={v}" for k, v in others.items()))
 

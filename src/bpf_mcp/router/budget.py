@@ -1,11 +1,11 @@
 """The size budget of one answer: a list page whose answer would pass it is cut short.
 
 Every list answer (a result with `items`, `offset` and `next_offset`) is held so that the
-whole JSON-RPC message carrying it stays under `BUDGET_BYTES`. A tool answer carries its
-result twice, as structured content and as the JSON text of its text block (escaped inside
-a JSON string), so that is what is measured (`answer_size`), plus a reserve for the
-envelope. Clients read a message as one line or one body and many cap it (mcp-fuzzer at
-256 KB). A page that would be larger keeps the longest prefix of its items that fits, and
+whole JSON-RPC message carrying it stays under `BUDGET_BYTES`: clients read a message as
+one line or one body, and many cap its size. A tool answer carries its result twice, as
+structured content and as the JSON text of its text block (escaped inside a JSON string),
+so that is what is measured (`answer_size`), plus reserves for the envelope and the note.
+A page that would be larger keeps the longest prefix of its items that fits, and
 `next_offset` says where the rest continues, exactly as for a page ended by `limit`; so a
 client that follows `next_offset` sees every item once. The cut is never silent: a result
 class with a `note` field gets a sentence saying so, and on the others `next_offset` is not
