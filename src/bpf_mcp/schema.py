@@ -26,11 +26,10 @@ def _type_schema(tp: Any) -> dict[str, Any]:
         values = list(get_args(tp))
         return {"type": _SCALARS[type(values[0])], "enum": values}
     if origin in (Union, types.UnionType):
-        options = [_type_schema(arg) for arg in get_args(tp)]
-        simple = [o["type"] for o in options if set(o) == {"type"} and isinstance(o["type"], str)]
-        if len(simple) == len(options):
-            return {"type": simple}
-        return {"anyOf": options}
+        # Always `anyOf` of single types, never `"type": [...]`: clients that map tool
+        # schemas onto a one-type dialect (OpenAPI-style function declarations) reject
+        # type arrays.
+        return {"anyOf": [_type_schema(arg) for arg in get_args(tp)]}
     if origin in (tuple, list):
         args = get_args(tp)
         return {"type": "array", "items": _type_schema(args[0])}

@@ -1,0 +1,35 @@
+"""Tool schemas every client can read: valid JSON Schema, one type per schema node."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+import pytest
+
+from bpf_mcp.tools import TOOLS, ToolSpec
+
+
+def _nodes(schema: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(schema, dict):
+        yield path, schema
+        for key, value in schema.items():
+            yield from _nodes(value, f"{path}.{key}")
+    elif isinstance(schema, list):
+        for n, value in enumerate(schema):
+            yield from _nodes(value, f"{path}[{n}]")
+
+
+@pytest.mark.parametrize("spec", TOOLS, ids=lambda s: s.name)
+def test_schemas_are_valid_and_use_one_type_per_node(spec: ToolSpec) -> None:
+    for kind, schema in (("input", spec.input_schema()), ("output", spec.output_schema())):
+        jsonschema.Draft202012Validator.check_schema(schema)
+        arrays = [p for p, node in _nodes(schema) if isinstance(node.get("type"), list)]
+        assert not arrays, f"{spec.name} {kind} schema has type arrays at {arrays[:5]}"
+
+
+def test_nullable_fields_are_any_of_with_null() -> None:
+    (spec,) = [t for t in TOOLS if t.name == "list_tracepoints"]
+    items = spec.output_schema()["properties"]["items"]["items"]
+    assert items["properties"]["format"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
