@@ -30,3 +30,13 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     command = "python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev]' && .venv/bin/pytest"
     assert command in README
     assert command in (REPO / ".ci" / "run").read_text()
+
+
+def test_every_command_line_option_is_documented() -> None:
+    from bpf_mcp.cli import build_call_parser, build_parser
+
+    for parser in (build_parser(), build_call_parser()):
+        for action in parser._actions:
+            for flag in action.option_strings:
+                if flag.startswith("--") and flag != "--help":
+                    assert f"`{flag}" in README, f"{flag} is not in the README"
