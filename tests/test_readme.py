@@ -39,4 +39,5 @@ def test_every_command_line_option_is_documented() -> None:
         for action in parser._actions:
             for flag in action.option_strings:
                 if flag.startswith("--") and flag != "--help":
-                    assert f"`{flag}" in README, f"{flag} is not in the README"
+                    mentioned = re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", README)
+                    assert mentioned, f"{flag} is not in the README"
