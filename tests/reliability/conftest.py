@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
@@ -126,31 +127,41 @@ class Counting:
         return await self.reader.load(config, emit)
 
 
-class Stalled:
-    """Wraps a real reader; while `stalled`, a load blocks in a worker thread on a read that
-    never returns (a FIFO whose writer stays silent), as on a hung file system."""
+class HungReads:
+    """A file system on which opening one path blocks until `released` is set, as on a
+    hung NFS or FUSE mount. Install `open` in place of os.open (every reader opens files
+    through it); it counts the opens blocked at once.
 
-    def __init__(self, reader: Reader, fifo: Path) -> None:
-        self.reader = reader
-        self.source = reader.source
-        self.fifo = fifo
-        self.stalled = True
+    A watchdog releases the reads after `watchdog` seconds, so code that waits for them
+    makes a test slow and failing, never hung.
+    """
 
-    async def signature(self, config: Config) -> Hashable:
-        return await self.reader.signature(config)
+    def __init__(self, path: Path, watchdog: float = 60.0) -> None:
+        self.path = str(path)
+        self.released = threading.Event()
+        self.blocked = 0
+        self.most_at_once = 0
+        self._lock = threading.Lock()
+        self._real_open = os.open
+        self._watchdog = threading.Timer(watchdog, self.released.set)
+        self._watchdog.daemon = True
+        self._watchdog.start()
 
-    async def load(self, config: Config, emit: Emit) -> Loaded:
-        if self.stalled:
-            await trio.to_thread.run_sync(_read_fifo, self.fifo, abandon_on_cancel=True)
-        return await self.reader.load(config, emit)
+    def open(self, path: Any, flags: int, mode: int = 0o777, *, dir_fd: int | None = None) -> int:
+        if os.fsdecode(path) == self.path and not self.released.is_set():
+            with self._lock:
+                self.blocked += 1
+                self.most_at_once = max(self.most_at_once, self.blocked)
+            try:
+                self.released.wait()
+            finally:
+                with self._lock:
+                    self.blocked -= 1
+        return self._real_open(path, flags, mode, dir_fd=dir_fd)
 
-
-def _read_fifo(path: Path) -> bytes:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        return os.read(fd, 1)
-    finally:
-        os.close(fd)
+    def release(self) -> None:
+        self._watchdog.cancel()
+        self.released.set()
 
 
 class Vanishing:
@@ -244,13 +255,6 @@ def tools_needing(source: Source) -> list[str]:
 
 def tools_not_needing(source: Source) -> list[str]:
     return [t.name for t in TOOLS if source not in _sources(t.name, "needs")]
-
-
-def tools_preferring(source: Source) -> list[str]:
-    """Tools that do not need `source` but wait for its first load to answer better."""
-    return [
-        t.name for t in TOOLS if source in _sources(t.name, "prefers") - _sources(t.name, "needs")
-    ]
 
 
 def status_of(payload: Any, source: Source) -> dict[str, Any]:

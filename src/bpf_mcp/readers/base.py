@@ -6,7 +6,9 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar
 
@@ -49,9 +51,47 @@ class Reader(Protocol):
         ...
 
 
+@attrs.define
+class ReadGate:
+    """The worker threads of one reader, across all its attempts: at most one at a time,
+    and the path it opened last (to name in a timeout).
+
+    An abandoned thread keeps its token until its read returns, so a read stuck on a hung
+    file system blocks only its own source's next attempt (which then times out too): it
+    cannot pile up threads, nor starve other sources or the transports of trio's shared
+    thread limiter.
+    """
+
+    limiter: trio.CapacityLimiter = attrs.Factory(lambda: trio.CapacityLimiter(1))
+    path: Path | None = None
+
+
+_GATE: ContextVar[ReadGate | None] = ContextVar("bpf_mcp_read_gate", default=None)
+
+
+@contextmanager
+def reader_threads(gate: ReadGate | None = None) -> Iterator[ReadGate]:
+    """Make `in_thread` in this task (and tasks it starts) use `gate`, a new one if None."""
+    gate = gate or ReadGate()
+    token = _GATE.set(gate)
+    try:
+        yield gate
+    finally:
+        _GATE.reset(token)
+
+
 async def in_thread(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run blocking `fn` in a worker thread; on cancellation the thread is abandoned."""
-    return await trio.to_thread.run_sync(lambda: fn(*args, **kwargs), abandon_on_cancel=True)
+    """Run blocking `fn` in a worker thread; on cancellation the thread is abandoned.
+
+    Inside `reader_threads` the thread is one of that reader's (see ReadGate); waiting for
+    a previous, still blocked thread is cancellable like the run itself.
+    """
+    gate = _GATE.get()
+    return await trio.to_thread.run_sync(
+        lambda: fn(*args, **kwargs),
+        abandon_on_cancel=True,
+        limiter=gate.limiter if gate is not None else None,
+    )
 
 
 class UnsuitableFile(OSError):
@@ -104,6 +144,9 @@ def open_regular(path: Path) -> int:
     belongs is refused at once rather than hanging a worker thread. Raises OSError: the
     open's own error, IsADirectoryError, or UnsuitableFile for any other non-regular file.
     """
+    gate = _GATE.get()
+    if gate is not None:
+        gate.path = path
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
         _check_regular(fd)
@@ -137,6 +180,13 @@ def corrupt(source: Source, path: Path, detail: str, fix: str = CORRUPT_FIX) -> 
     return SourceError(SourceFailure(source.value, str(path), "corrupt", detail, fix))
 
 
+TIMEOUT_FIX = (
+    "check that the file system holding it responds (a hung network or FUSE mount, a"
+    " failing disk); bpf-mcp leaves the stuck read behind, starts no second one while it"
+    " is stuck, and retries with backoff"
+)
+
+
 async def run_reader(
     reader: Reader,
     config: Config,
@@ -146,37 +196,45 @@ async def run_reader(
     """Load the source, then re-check its signature every `refresh_interval` and reload
     when it changes. Runs until cancelled; raises the reader's error when a load fails.
 
-    Each load is bounded by `config.read_timeout`; running past it raises SourceError with
-    cause "timeout".
+    Each signature check and each load is bounded by `config.read_timeout`; running past
+    it abandons the blocked read and raises SourceError with cause "timeout", naming the
+    file being read. Worker threads go through the caller's `reader_threads` gate (a new
+    one when there is none), so a supervisor that keeps one gate across restarts never
+    runs two of a source's reads at once.
     """
-    generation = 0
-    last: Hashable = object()
-    while True:
-        current = await _bounded(reader, config, reader.signature(config))
-        if current != last:
-            generation += 1
-            this = generation
+    with reader_threads(_GATE.get()) as gate:
+        generation = 0
+        last: Hashable = object()
+        while True:
+            current = await _bounded(reader, config, gate, reader.signature(config))
+            if current != last:
+                generation += 1
+                this = generation
 
-            async def emit(payload: Any, this: int = this) -> None:
-                await send.send(Chunk(reader.source, this, payload))
+                async def emit(payload: Any, this: int = this) -> None:
+                    await send.send(Chunk(reader.source, this, payload))
 
-            loaded = await _bounded(reader, config, reader.load(config, emit))
-            await send.send(Complete(reader.source, this, loaded.origin, loaded.summary))
-            last = current
-            on_loaded()
-        await trio.sleep(config.refresh_interval)
+                loaded = await _bounded(reader, config, gate, reader.load(config, emit))
+                await send.send(Complete(reader.source, this, loaded.origin, loaded.summary))
+                last = current
+                on_loaded()
+            await trio.sleep(config.refresh_interval)
 
 
-async def _bounded(reader: Reader, config: Config, work: Awaitable[T]) -> T:
+async def _bounded(reader: Reader, config: Config, gate: ReadGate, work: Awaitable[T]) -> T:
+    if not gate.limiter.borrowed_tokens:
+        gate.path = None  # else a stuck read's path stays, to be named again
     with trio.move_on_after(config.read_timeout) as scope:
         return await work
     assert scope.cancelled_caught
+    where = gate.path if gate.path is not None else config.sysroot
+    stuck = " (that read is still blocked)" if gate.limiter.borrowed_tokens else ""
     raise SourceError(
         SourceFailure(
             reader.source.value,
-            str(config.sysroot),
+            str(where),
             "timeout",
-            f"reading took longer than {config.read_timeout:g} s",
-            "check that the file system is responsive; the server retries with backoff",
+            f"reading took longer than {config.read_timeout:g} s{stuck}",
+            TIMEOUT_FIX,
         )
     )

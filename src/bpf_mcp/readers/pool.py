@@ -16,7 +16,7 @@ from ..config import Backoff, Config
 from ..errors import SourceError, SourceFailure
 from ..messages import RouterMessage, StatusChanged
 from ..status import SourceStatus
-from .base import Reader, run_reader
+from .base import Reader, reader_threads, run_reader
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,8 @@ async def supervise(
     """Run `reader` forever, restarting it after failures; returns only when cancelled.
 
     Catches Exception (never Cancelled): the failure is logged, sent to the router as a
-    status, and followed by a backoff sleep. After `max_failures` failures within `window`
+    status, and followed by a backoff sleep. The reader's worker threads share one
+    `reader_threads` gate for all its attempts. After `max_failures` failures within `window`
     seconds it waits `recheck` seconds between attempts instead.
     """
     backoff = config.backoff
@@ -70,7 +71,9 @@ async def supervise(
         nonlocal consecutive
         consecutive = 0
 
-    with send:
+    # One thread gate across restarts: a read left blocked by a timeout holds back the
+    # next attempt's reads instead of running beside them.
+    with send, reader_threads():
         await send.send(
             StatusChanged(SourceStatus(reader.source, "loading", time.time(), restarts=0))
         )
