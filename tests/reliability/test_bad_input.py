@@ -5,14 +5,16 @@ never an unbounded wait, never a file opened with a name taken from the argument
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
 import pytest
+import trio
 
-from bpf_mcp.api import open_bpf_mcp
+from bpf_mcp.api import BpfMcp, open_bpf_mcp
 from bpf_mcp.config import Config
 from bpf_mcp.tools import TOOLS, ToolSpec
 
@@ -21,6 +23,8 @@ from .conftest import FIXTURE, call, minimal_arguments
 MEGABYTE = "m" * (1 << 20)
 ODD_TEXT = [
     "ümlaut_ß_😀",
+    " ",
+    "\n",
     "../../etc/passwd",
     "sched/../../x",
     "/etc/passwd",
@@ -50,6 +54,18 @@ WRONG_TYPES: dict[str, list[Any]] = {
     "object": ["x", 1, []],
 }
 HUGE_NUMBERS = [-1, -(2**63), 2**63, 10**30]
+NOT_INTEGERS = [1e308, float("inf"), float("-inf"), float("nan")]
+
+
+def _nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+DEEP = _nested(100_000)
+"""A JSON value nested deeper than any recursive walk of it could go."""
 
 
 @attrs.frozen
@@ -58,7 +74,8 @@ class Case:
 
     tool: str
     arguments: Any
-    expect: str  # "invalid": isError naming `argument`; "odd": isError or literal matches
+    expect: str  # "invalid": isError naming `argument`; "odd": isError or literal matches;
+    # "omitted": null for an optional argument, answered as if it were left out
     argument: str = ""
 
     def __str__(self) -> str:
@@ -84,6 +101,7 @@ def cases(tool: ToolSpec) -> Iterator[Case]:
     for required in schema.get("required", []):
         yield Case(name, {k: v for k, v in base.items() if k != required}, "invalid", required)
 
+    defaults = {field.name: field.default for field in attrs.fields(tool.query)}
     for prop, spec in properties.items():
         kind = _type(spec)
 
@@ -92,7 +110,14 @@ def cases(tool: ToolSpec) -> Iterator[Case]:
 
         for wrong in WRONG_TYPES.get(kind, []):
             yield Case(name, with_(wrong), "invalid", prop)
+        yield Case(name, with_(DEEP), "invalid", prop)
+        if prop in schema.get("required", []) or defaults.get(prop) is not None:
+            yield Case(name, with_(None), "invalid", prop)
+        else:
+            yield Case(name, with_(None), "omitted", prop)
         if kind == "integer":
+            for number in NOT_INTEGERS:
+                yield Case(name, with_(number), "invalid", prop)
             low, high = spec.get("minimum"), spec.get("maximum")
             below = [low - 1] if low is not None else []
             for number in [*HUGE_NUMBERS, *below]:
@@ -118,7 +143,10 @@ def cases(tool: ToolSpec) -> Iterator[Case]:
                 yield Case(name, with_(["x"] * (spec["maxItems"] + 1)), "invalid", prop)
             if spec.get("minItems", 0) >= 1:
                 yield Case(name, with_([]), "invalid", prop)
+            yield Case(name, with_([None]), "invalid", prop)
+            yield Case(name, with_(DEEP), "invalid", prop)
             if _type(spec.get("items", {})) == "string":
+                yield Case(name, with_([""]), "invalid", prop)
                 yield Case(name, with_([MEGABYTE]), "invalid", prop)
                 yield Case(name, with_(["a\x00b"]), "invalid", prop)
                 for text in ODD_TEXT:
@@ -140,6 +168,9 @@ def judge(case: Case, is_error: bool, text: str, payload: Any) -> str | None:
         if case.argument and case.argument not in text:
             return f"the error does not name {case.argument!r}: {text[:200]}"
         return None
+    if case.expect == "omitted":
+        refused = is_error and "Invalid argument" in text
+        return f"refused: {text[:200]}" if refused else None
     if is_error:
         return None
     needle = case.arguments[case.argument]
@@ -173,29 +204,58 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-class OpenAudit:
-    """Records the paths opened while `recording` (an audit hook cannot be removed, so one
-    is installed for the session and switched on and off)."""
+class FileSystemAudit:
+    """Records every path opened, listed or stat'ed while `paths` is not None. Opening and
+    listing are audit events (an audit hook cannot be removed, so one is installed for the
+    session and switched on and off); os.stat and os.lstat, which raise none, are wrapped."""
 
+    EVENTS = frozenset({"open", "os.listdir", "os.scandir"})
     paths: list[str] | None = None
     installed = False
 
     @classmethod
+    def record(cls, path: Any) -> None:
+        if cls.paths is not None and isinstance(path, str | bytes | os.PathLike):
+            cls.paths.append(os.fsdecode(path))
+
+    @classmethod
     def hook(cls, event: str, args: tuple[Any, ...]) -> None:
-        if cls.paths is not None and event == "open" and args and isinstance(args[0], str):
-            cls.paths.append(args[0])
+        if event in cls.EVENTS and args:
+            cls.record(args[0])
+
+    @classmethod
+    def wrap(cls, stat: Callable[..., os.stat_result]) -> Callable[..., os.stat_result]:
+        def recorded(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+            cls.record(path)
+            return stat(path, *args, **kwargs)
+
+        return recorded
 
 
 @pytest.fixture
-def opened() -> Iterator[list[str]]:
-    if not OpenAudit.installed:
-        sys.addaudithook(OpenAudit.hook)
-        OpenAudit.installed = True
-    OpenAudit.paths = []
+def touched(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The paths touched from when the test calls `start_recording` to its end."""
+    if not FileSystemAudit.installed:
+        sys.addaudithook(FileSystemAudit.hook)
+        FileSystemAudit.installed = True
+    monkeypatch.setattr(os, "stat", FileSystemAudit.wrap(os.stat))
+    monkeypatch.setattr(os, "lstat", FileSystemAudit.wrap(os.lstat))
+    paths: list[str] = []
     try:
-        yield OpenAudit.paths
+        yield paths
     finally:
-        OpenAudit.paths = None
+        FileSystemAudit.paths = None
+
+
+def start_recording(paths: list[str]) -> None:
+    FileSystemAudit.paths = paths
+
+
+async def loaded(handle: BpfMcp) -> None:
+    """Wait until every source has finished its first load (readers are idle after it)."""
+    with trio.fail_after(60):
+        while any(s.state == "loading" for s in (await handle.status()).sources):  # noqa: ASYNC110
+            await trio.sleep(0.05)
 
 
 def test_every_tool_gets_bad_input_cases() -> None:
@@ -205,14 +265,21 @@ def test_every_tool_gets_bad_input_cases() -> None:
     assert all(count >= 3 for count in per_tool.values()), per_tool
 
 
-async def test_bad_input_to_every_tool(opened: list[str]) -> None:
+async def test_bad_input_to_every_tool(touched: list[str]) -> None:
     problems: list[str] = []
-    async with open_bpf_mcp(Config(sysroot=FIXTURE, load_wait=60.0)) as handle:
+    # No refresh during the calls: whatever touches the kernel tree then is a tool.
+    config = Config(sysroot=FIXTURE, load_wait=60.0, refresh_interval=1000.0)
+    async with open_bpf_mcp(config) as handle:
+        await loaded(handle)
+        start_recording(touched)
         for case in ALL_CASES:
             out = await call(handle, case.tool, case.arguments, within=30)
             problem = judge(case, out.is_error, out.text, out.payload)
             if problem:
                 problems.append(f"{case}: {problem}")
     assert not problems, "\n".join(problems)
-    suspicious = [p for p in opened if "passwd" in p or "/../" in p or p.endswith("/..")]
+    # The tools answer from indexes built at load: not one file of the kernel tree is
+    # opened, listed or stat'ed, let alone one named by an argument.
+    assert not [p for p in touched if p.startswith(str(FIXTURE))], touched
+    suspicious = [p for p in touched if "passwd" in p or "/../" in p or p.endswith("/..")]
     assert not suspicious, suspicious
