@@ -449,3 +449,47 @@ async def test_data_that_cannot_be_indexed_fails_its_source_only(kernel: SmallKe
         assert not (await call(h, "list_tracepoints", {})).is_error
         status = status_of(await server_status(h), Source.KALLSYMS)
     assert status["state"] == "failed" and status["last_error"]["cause"] == "internal"
+
+
+class UnindexableWhileBroken:
+    """The real kallsyms reader, except that while `broken` its loads send data the router
+    cannot index (a reader bug met only by some data); each switch changes the signature,
+    as new data would."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.source = reader.source
+        self.broken = False
+
+    async def signature(self, config: Config) -> Hashable:
+        return self.broken, await self.reader.signature(config)
+
+    async def load(self, config: Config, emit: Emit) -> Loaded:
+        if self.broken:
+            await emit("not a symbol table")
+            return Loaded("/proc/kallsyms", "garbage")
+        return await self.reader.load(config, emit)
+
+
+async def test_a_refresh_that_cannot_be_indexed_drops_the_old_index_then_recovers(
+    kernel: SmallKernel, tmp_path: Path
+) -> None:
+    await baseline(tmp_path)
+    reader = UnindexableWhileBroken(_reader(kernel, Source.KALLSYMS))
+    async with open_bpf_mcp(kernel.config(), readers=replace(kernel.readers(), reader)) as h:
+        first = await call(h, "list_kernel_functions", {"limit": 1})
+        assert not first.is_error, first.text
+        reader.broken = True
+        with trio.fail_after(20):
+            # Until the refresh is refused the old data is served whole; then none of it.
+            while not (out := await call(h, "list_kernel_functions", {"limit": 1})).is_error:
+                assert out.payload == first.payload
+                await trio.sleep(0.02)
+        assert "report this as a bpf-mcp bug" in out.text, out.text
+        assert not (await call(h, "list_tracepoints", {})).is_error
+        status = status_of(await server_status(h), Source.KALLSYMS)
+        assert status["state"] == "failed" and status["last_error"]["cause"] == "internal"
+        assert status["data_age_seconds"] is None
+
+        reader.broken = False
+        await answers_again(h, Source.KALLSYMS)
