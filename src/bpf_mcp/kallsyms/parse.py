@@ -2,14 +2,16 @@
 
 The kernel prints each line with `"%px %c %s\\t[%s]\\n"` (module symbols) or
 `"%px %c %s\\n"` (see `s_show` in kernel/kallsyms.c). 122k lines are common, so the parser
-works on whole columns with C-level string operations and checks the result by rebuilding
-the text; only a text that fails that check is walked line by line, to name the bad line.
+works on whole columns with C-level string operations: core-kernel lines by fixed offsets
+(`%px` prints a pointer's width), other lines by tokens checked by rebuilding the text.
+Only a text that fails those checks is walked line by line, to name the bad line.
 """
 
 from __future__ import annotations
 
 import array
 import sys
+from operator import itemgetter
 from typing import NoReturn
 
 from bpf_mcp.kallsyms.errors import KallsymsError
@@ -33,12 +35,9 @@ def parse_kallsyms(text: str, *, first_line: int = 1) -> SymbolTable:
         if text:
             raise KallsymsError(f"{_EXPECTED}, got an empty line", line=first_line)
         return SymbolTable(names=(), addresses=array.array("Q"), types="", modules=())
-    if "\t" not in body:
-        table = _parse_columns(body, body.count("\n") + 1, with_modules=False)
-        if table is None:
-            _raise_for_first_bad_line(body.split("\n"), first_line)
-        return table
     lines = body.split("\n")
+    if "\t" not in body:
+        return _parse_run(lines, first_line, with_modules=False)
     # Module symbols (and BPF programs, ftrace trampolines) come in runs, usually after
     # the core kernel's: parse each run of lines of one shape by columns.
     tables: list[SymbolTable] = []
@@ -47,12 +46,74 @@ def parse_kallsyms(text: str, *, first_line: int = 1) -> SymbolTable:
         if end < len(lines) and ("\t" in lines[end]) == ("\t" in lines[start]):
             continue
         run = lines[start:end]
-        table = _parse_columns("\n".join(run), len(run), with_modules="\t" in lines[start])
-        if table is None:
-            _raise_for_first_bad_line(run, first_line + start)
-        tables.append(table)
+        tables.append(_parse_run(run, first_line + start, with_modules="\t" in lines[start]))
         start = end
     return SymbolTable.concat(tables)
+
+
+def _parse_run(lines: list[str], first_line: int, *, with_modules: bool) -> SymbolTable:
+    """The table of `lines`, all of one shape; raises KallsymsError naming the first bad one."""
+    table = None if with_modules else _parse_fixed_width(lines)
+    if table is None:
+        table = _parse_columns("\n".join(lines), len(lines), with_modules=with_modules)
+    if table is None:
+        _raise_for_first_bad_line(lines, first_line)
+    return table
+
+
+def _parse_fixed_width(lines: list[str]) -> SymbolTable | None:
+    """The table of core-kernel `lines` whose addresses all have the width of a pointer,
+    as the kernel prints them (`%px`); None when any line is otherwise (the general
+    parser then decides).
+
+    Every line is `<address> <letter> <name>` at fixed offsets, so two C-level slices per
+    line (itemgetter) give every column, and no string is made per address or letter.
+    """
+    width = lines[0].find(" ")
+    if width not in (8, 16):
+        return None
+    count = len(lines)
+    stride = width + 3
+    # Each line's address, space, letter and space: `stride` characters per line.
+    heads = "".join(map(itemgetter(slice(stride)), lines))
+    if len(heads) != stride * count or not heads.isascii():
+        return None
+    blank = " " * count
+    types = heads[width + 1 :: stride]
+    if heads[width::stride] != blank or heads[width + 2 :: stride] != blank:
+        return None
+    if not types.isalpha():
+        return None
+    # fromhex skips whitespace: with the letters blanked out too, it reads the addresses
+    # alone, and a full length proves each is `width` hex digits.
+    digits = bytearray(heads, "ascii")
+    digits[width + 1 :: stride] = blank.encode()
+    try:
+        raw = bytes.fromhex(digits.decode())
+    except ValueError:
+        return None
+    if len(raw) * 2 != width * count:
+        return None
+    names = list(map(itemgetter(slice(width + 3, None)), lines))
+    if not all(names) or _holds_whitespace(names):
+        return None
+    return SymbolTable(
+        names=tuple(names),
+        addresses=_words(raw, width),
+        types=types,
+        modules=(None,) * count,
+    )
+
+
+_ASCII_WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def _holds_whitespace(names: list[str]) -> bool:
+    """True when any of `names` holds a character `str.split` splits on."""
+    joined = "".join(names)
+    if joined.isascii():
+        return any(char in joined for char in _ASCII_WHITESPACE)
+    return len(joined.split()) != 1
 
 
 def _parse_columns(body: str, count: int, *, with_modules: bool) -> SymbolTable | None:
@@ -97,19 +158,24 @@ def _addresses(column: list[str]) -> array.array[int] | None:
     widths = set(map(len, column))
     digits = "".join(column)
     if len(widths) == 1 and (width := widths.pop()) in (8, 16):
-        # Fixed-width hex is big-endian bytes: decode it in one call.
         try:
             raw = bytes.fromhex(digits)
         except ValueError:
             return None
-        words = array.array("Q" if width == 16 else "I")
-        words.frombytes(raw)
-        if sys.byteorder == "little":
-            words.byteswap()
-        return words if width == 16 else array.array("Q", words)
+        return _words(raw, width)
     if not set(digits) <= _HEX_DIGITS or max(map(len, column)) > 16:
         return None
     return array.array("Q", (int(address, 16) for address in column))
+
+
+def _words(raw: bytes, width: int) -> array.array[int]:
+    """The addresses of `raw`, fixed-width hex of `width` digits decoded to big-endian
+    bytes, as 64-bit words."""
+    words = array.array("Q" if width == 16 else "I")
+    words.frombytes(raw)
+    if sys.byteorder == "little":
+        words.byteswap()
+    return words if width == 16 else array.array("Q", words)
 
 
 def _modules(column: list[str]) -> tuple[str, ...] | None:

@@ -1,4 +1,4 @@
-"""The kallsyms reader: /proc/kallsyms, parsed in chunks of lines."""
+"""The kallsyms reader: /proc/kallsyms, read and parsed whole."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import SourceError
-from ..kallsyms import KallsymsError, parse_kallsyms
+from ..kallsyms import KallsymsError, SymbolTable, parse_kallsyms
 from ..sources import BOOT_ID_PATH, KALLSYMS_PATH, MODULES_PATH, Source
 from .base import (
     Emit,
@@ -19,7 +19,6 @@ from .base import (
     read_bytes,
 )
 
-CHUNK_LINES = 16384
 MISSING_FIX = "mount procfs (mount -t proc proc /proc); in a container, bind-mount the host's /proc"
 ROOT_FIX = "run bpf-mcp as root"
 
@@ -42,12 +41,16 @@ def _optional(path: Path) -> bytes:
         return b""
 
 
-def _split(text: str) -> list[tuple[int, str]]:
-    lines = text.split("\n")
-    return [
-        (start + 1, "\n".join(lines[start : start + CHUNK_LINES]))
-        for start in range(0, len(lines), CHUNK_LINES)
-    ]
+def _load(path: Path) -> SymbolTable:
+    """Read and parse the whole file: one worker thread's job of about a tenth of a second
+    (most of it the kernel formatting the file), so the table is never split and joined."""
+    text = _read(path).decode("utf-8", errors="replace")
+    if not text or text.isspace():
+        raise corrupt(Source.KALLSYMS, path, "the file is empty")
+    try:
+        return parse_kallsyms(text)
+    except KallsymsError as exc:
+        raise corrupt(Source.KALLSYMS, path, str(exc)) from None
 
 
 class KallsymsReader:
@@ -60,18 +63,9 @@ class KallsymsReader:
 
     async def load(self, config: Config, emit: Emit) -> Loaded:
         path = config.path(KALLSYMS_PATH)
-        text = (await in_thread(_read, path)).decode("utf-8", errors="replace")
-        if not text.strip():
-            raise corrupt(Source.KALLSYMS, path, "the file is empty")
-        count = 0
-        for first_line, piece in await in_thread(_split, text):
-            try:
-                table = await in_thread(parse_kallsyms, piece, first_line=first_line)
-            except KallsymsError as exc:
-                raise corrupt(Source.KALLSYMS, path, str(exc)) from None
-            count += len(table)
-            await emit(table)
-        return Loaded(str(path), f"{count} symbols")
+        table = await in_thread(_load, path)
+        await emit(table)
+        return Loaded(str(path), f"{len(table)} symbols")
 
 
 def _signature(config: Config) -> tuple[bytes, str]:

@@ -7,6 +7,8 @@ half-updated source.
 from __future__ import annotations
 
 import bisect
+import itertools
+from array import array
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,42 +60,78 @@ class TracefsIndex:
         return cls(mount, tuple(records), {r.name: r for r in records})
 
 
-_TEXT = frozenset("tTwW")
 _PADDING = "__pfx_"
-_PADDING_END = "__pfx`"  # the first string after every "__pfx_..." in sort order
 
 
 @attrs.frozen
 class KallsymsIndex:
-    """The symbol table with text symbols ordered by name (then by file order).
+    """The symbol table with its text symbols ordered by name (then by file order).
 
     `functions` leaves out the `__pfx_` padding symbols, `with_padding` keeps them; the
-    search indexes find names by case-insensitive substring, by position in those tuples.
+    search indexes find names by case-insensitive substring, by position in those
+    sequences. The rows are arrays of table rows: treat them as values, do not mutate.
+    Everything with the padding is built on first use (few queries ask for it), from the
+    same table, so it equals what an eager build would give.
     """
 
     table: SymbolTable
-    functions: tuple[int, ...]
-    with_padding: tuple[int, ...]
+    functions: array[int]
     search_functions: SubstringIndex = attrs.field(eq=False)
-    search_with_padding: SubstringIndex = attrs.field(eq=False)
+    _padded: dict[str, Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     @classmethod
     def build(cls, chunks: Sequence[SymbolTable]) -> KallsymsIndex:
         table = SymbolTable.concat(list(chunks))
+        rows = _text_rows(table, padding=False)
         names = table.names
-        text = [i for i, kind in enumerate(table.types) if kind in _TEXT]
-        text.sort(key=names.__getitem__)  # stable: equal names keep file order
-        ordered = [names[i] for i in text]
-        # Sorted by name, the padding symbols form one contiguous run.
-        start = bisect.bisect_left(ordered, _PADDING)
-        stop = bisect.bisect_left(ordered, _PADDING_END, lo=start)
-        return cls(
-            table,
-            tuple(text[:start] + text[stop:]),
-            tuple(text),
-            SubstringIndex(ordered[:start] + ordered[stop:]),
-            SubstringIndex(ordered),
-        )
+        return cls(table, array("I", rows), SubstringIndex(list(map(names.__getitem__, rows))))
+
+    @property
+    def with_padding(self) -> array[int]:
+        """The text rows by name, the padding symbols included."""
+        rows: array[int] | None = self._padded.get("rows")
+        if rows is None:
+            rows = self._padded.setdefault("rows", self._with_padding())
+        return rows
+
+    @property
+    def search_with_padding(self) -> SubstringIndex:
+        """The substring index of `with_padding`."""
+        search: SubstringIndex | None = self._padded.get("search")
+        if search is None:
+            names = self.table.names
+            built = SubstringIndex(list(map(names.__getitem__, self.with_padding)))
+            search = self._padded.setdefault("search", built)
+        return search
+
+    def _with_padding(self) -> array[int]:
+        names = self.table.names
+        # Sorted by name, the padding symbols form one run, where "__pfx_" would go.
+        functions = self.functions
+        at = bisect.bisect_left(functions, _PADDING, key=names.__getitem__)
+        pads = array("I", _text_rows(self.table, padding=True))
+        return functions[:at] + pads + functions[at:]
+
+
+_IS_TEXT = bytes(chr(code) in "tTwW" for code in range(256))
+
+
+def _text_rows(table: SymbolTable, *, padding: bool) -> list[int]:
+    """The rows of the text symbols that are (or are not) `__pfx_` padding, sorted by name
+    and, for equal names, in file order.
+
+    Built with C-level operations, not a Python loop over every row: one byte per row
+    says whether it is text, one whether it is padding, and the two are combined as
+    integers of a bit per byte.
+    """
+    names = table.names
+    count = len(names)
+    text = int.from_bytes(table.types.encode("ascii", "replace").translate(_IS_TEXT), "little")
+    pad = int.from_bytes(bytes(map(str.startswith, names, itertools.repeat(_PADDING))), "little")
+    keep = (text & (pad if padding else ~pad)).to_bytes(count, "little")
+    rows = list(itertools.compress(range(count), keep))
+    rows.sort(key=names.__getitem__)  # stable: equal names keep file order
+    return rows
 
 
 @attrs.frozen
