@@ -122,13 +122,16 @@ def findings(out: Path) -> Counter[str]:
     return counts
 
 
-def runs(out: Path) -> int:
-    total = 0
+def runs(out: Path) -> Counter[str]:
+    """How many tool calls and protocol messages were fuzzed, over how many tools and
+    protocol message types (from mcp-fuzzer's run summaries)."""
+    counts: Counter[str] = Counter()
     for path in out.rglob("run_summary.json"):
         data: dict[str, Any] = json.loads(path.read_text())
         for group in ("tools", "protocols"):
-            total += int(data.get(group, {}).get("total_runs", 0))
-    return total
+            counts[f"{group}_runs"] += int(data.get(group, {}).get("total_runs", 0))
+            counts[group] += int(data.get(group, {}).get("total", 0))
+    return counts
 
 
 def fuzz_stdio(args: argparse.Namespace, out: Path) -> dict[str, Any]:
@@ -229,7 +232,12 @@ def verdict(result: dict[str, Any]) -> int:
 def report(transport: str, result: dict[str, Any]) -> None:
     found: Counter[str] = result["findings"]
     others = {k: v for k, v in sorted(found.items()) if k not in VERDICT and k not in IGNORED}
-    print(f"== {transport}: {result['runs']} fuzz runs in {result['seconds']} s")
+    done: Counter[str] = result["runs"]
+    print(
+        f"== {transport}: {done['tools_runs']} tool calls over {done['tools']} tools and"
+        f" {done['protocols_runs']} protocol messages of {done['protocols']} types"
+        f" in {result['seconds']} s"
+    )
     for category in VERDICT:
         print(f"   {category:<24} {found[category]}")
     for key in ("wire_internal_errors", "wire_tracebacks", "server_log_tracebacks"):

@@ -8,14 +8,17 @@ an answer may be isError, but never an internal error or an exception.
 
 The properties are the test suite's own functions (their `.hypothesis.inner_test`), given
 the same strategies with more examples and a fixed seed, so the two cannot drift apart.
-Exits 1 on the first falsified property (Hypothesis prints the shrunk example).
+Every property runs and says how many examples it ran; a falsified one prints Hypothesis's
+shrunk example and traceback, and the run then exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -103,9 +106,29 @@ JSON = st.recursive(
 )
 
 
-def fuzz_tools(examples: int, seed: int) -> None:
+class Count:
+    """How many examples a property was run with (Hypothesis may stop short of
+    max_examples when a strategy has fewer distinct values), and whether one falsified it."""
+
+    calls = 0
+    failed = False
+
+
+def counted(function: Callable[..., None], count: Count) -> Callable[..., None]:
+    """`function`, with the same signature, counting its calls in `count`."""
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> None:
+        count.calls += 1
+        function(*args, **kwargs)
+
+    return run
+
+
+def fuzz_tools(examples: int, seed: int, count: Count) -> None:
     """Hypothesis-generated arguments for every tool, through `call_tool`, in one server
-    over the fixture kernel (driven from a worker thread into the trio loop)."""
+    over the fixture kernel (driven from a worker thread into the trio loop), counting the
+    calls in `count`."""
     import trio
 
     from bpf_mcp.api import open_bpf_mcp
@@ -136,6 +159,7 @@ def fuzz_tools(examples: int, seed: int) -> None:
             @hypothesis.seed(seed)
             @given(data=st.data())
             def property(data: st.DataObject) -> None:
+                count.calls += 1
                 name = data.draw(st.sampled_from(names), label="tool")
                 arguments = data.draw(arguments_for(name), label="arguments")
                 result = trio.from_thread.run(call_tool, handle, name, arguments)
@@ -150,6 +174,29 @@ def fuzz_tools(examples: int, seed: int) -> None:
     trio.run(main)
 
 
+def _run(family: str, name: str, asked: int, property: Callable[[Count], None]) -> Count:
+    """Run one property, print how many examples it took and whether it held; a falsified
+    property prints Hypothesis's shrunk example and traceback instead of stopping the rest."""
+    started = time.monotonic()
+    count = Count()
+    try:
+        property(count)
+    except Exception as exc:
+        count.failed = True
+        verdict = "FALSIFIED"
+        shown = "".join(traceback.format_exception(exc))
+    else:
+        verdict, shown = "ok", ""
+    print(
+        f"{family:<9} {name:<34} {count.calls} examples {verdict} (of {asked} asked)"
+        f" in {time.monotonic() - started:.1f} s",
+        flush=True,
+    )
+    if shown:
+        print(shown, file=sys.stderr, flush=True)
+    return count
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=5000, help="examples per property")
@@ -158,36 +205,38 @@ def main() -> int:
     args = parser.parse_args()
     chosen = set(args.only.split(","))
     targets = parser_targets()
-    total = 0
+    counts: list[Count] = []
     for family in ("btf", "tracefs", "kallsyms"):
         if family not in chosen:
             continue
         for name, function, strategies in targets[family]:
-            started = time.monotonic()
-            test = settings(
-                max_examples=args.examples,
-                deadline=None,
-                database=None,
-                derandomize=False,
-                suppress_health_check=list(HealthCheck),
-            )(hypothesis.seed(args.seed)(given(**strategies)(function)))
-            test()
-            total += args.examples
-            print(
-                f"{family:<9} {name:<34} {args.examples} examples ok"
-                f" in {time.monotonic() - started:.1f} s",
-                flush=True,
-            )
+
+            def property(
+                count: Count, function: Any = function, strategies: Any = strategies
+            ) -> None:
+                settings(
+                    max_examples=args.examples,
+                    deadline=None,
+                    database=None,
+                    derandomize=False,
+                    suppress_health_check=list(HealthCheck),
+                )(hypothesis.seed(args.seed)(given(**strategies)(counted(function, count))))()
+
+            counts.append(_run(family, name, args.examples, property))
     if "tools" in chosen:
-        started = time.monotonic()
-        fuzz_tools(args.examples, args.seed)
-        total += args.examples
+
+        def tools(count: Count) -> None:
+            fuzz_tools(args.examples, args.seed, count)
+
+        counts.append(_run("tools", "random arguments, every tool", args.examples, tools))
+    total = sum(c.calls for c in counts)
+    falsified = sum(c.failed for c in counts)
+    if falsified:
         print(
-            f"{'tools':<9} {'random arguments, every tool':<34} {args.examples} examples ok"
-            f" in {time.monotonic() - started:.1f} s",
-            flush=True,
+            f"{falsified} propert{'ies' if falsified > 1 else 'y'} falsified ({total} examples run)"
         )
-    print(f"all properties held ({total} examples, seed {args.seed})")
+        return 1
+    print(f"all properties held ({total} examples run, seed {args.seed})")
     return 0
 
 
