@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from ..convert import unstructure
+from ..convert import render
 
 T = TypeVar("T")
 
@@ -41,9 +41,15 @@ _PAGE_FIELDS = frozenset({"items", "offset", "next_offset"})
 def answer_size(value: Any) -> int:
     """Bytes a JSON-ready value takes in a tool answer: once as compact JSON (structured
     content), once as that JSON inside a JSON string (the text block)."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    escaped = json.dumps(text, ensure_ascii=False)
-    return len(text.encode("utf-8")) + len(escaped.encode("utf-8")) - 2
+    return text_size(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
+def text_size(text: str) -> int:
+    """`answer_size` of the value whose compact JSON is `text`. Inside a JSON string only
+    `"` and `\\` gain a backslash: compact JSON holds no raw control characters, the only
+    other characters a JSON string escapes."""
+    length = len(text) if text.isascii() else len(text.encode("utf-8"))
+    return 2 * length + text.count('"') + text.count("\\")
 
 
 def is_page(result: object) -> bool:
@@ -67,11 +73,11 @@ def fit_to_budget(result: T, budget: int = BUDGET_BYTES) -> T:
     own."""
     if not is_page(result):
         return result
-    payload = unstructure(result)
-    whole = answer_size(payload) + ENVELOPE_RESERVE
+    rendered = render(result)
+    whole = text_size(rendered.text) + ENVELOPE_RESERVE
     if whole <= budget:
         return result
-    items = payload["items"]
+    items = rendered.payload["items"]
     sizes = [answer_size(item) for item in items]
     # Bytes outside the items: the envelope, plus the commas between items (in both copies).
     used = whole - sum(sizes) - 2 * max(0, len(sizes) - 1) + NOTE_RESERVE

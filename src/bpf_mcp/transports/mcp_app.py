@@ -3,7 +3,6 @@ one boundary function that turns project errors into `isError` results."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -15,7 +14,7 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 
 from ..api import BpfMcp
-from ..convert import structure_arguments, unstructure
+from ..convert import render, structure_arguments
 from ..errors import BpfMcpError
 from ..tools import TOOLS, TOOLS_BY_NAME, ToolSpec
 
@@ -85,9 +84,10 @@ async def call_tool(
     except Exception:
         log.exception("tool %s failed", name)
         return error_result(f"Internal error in bpf-mcp while running {name}; see the server log.")
-    payload = unstructure(result)
-    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    return types.CallToolResult(content=[types.TextContent(text=text)], structured_content=payload)
+    rendered = render(result)
+    return types.CallToolResult(
+        content=[types.TextContent(text=rendered.text)], structured_content=rendered.payload
+    )
 
 
 def select_tools(names: Sequence[str] | None) -> tuple[ToolSpec, ...]:

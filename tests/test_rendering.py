@@ -1,0 +1,105 @@
+"""A result's JSON forms are rendered once and shared while the result lives, and never
+served for another result: not after a source change, not for a value that reuses a freed
+one's id."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import trio
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bpf_mcp.api import open_bpf_mcp
+from bpf_mcp.config import Config
+from bpf_mcp.convert import Rendered, _RenderMemo, render, unstructure
+from bpf_mcp.kallsyms import parse_kallsyms
+from bpf_mcp.readers.base import Emit, Loaded
+from bpf_mcp.results import KernelFunction
+from bpf_mcp.router.budget import answer_size, text_size
+from bpf_mcp.sources import Source
+from bpf_mcp.transports.mcp_app import call_tool
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def function(name: str) -> KernelFunction:
+    return KernelFunction(name, None, None, "T", None, None)
+
+
+def test_a_render_is_shared_while_its_value_lives() -> None:
+    value = function("vfs_read")
+    first = render(value)
+    assert render(value) is first
+    assert first.payload == unstructure(value)
+    assert json.loads(first.text) == first.payload
+
+
+def test_an_id_reused_by_a_new_value_gets_its_own_render() -> None:
+    seen: set[int] = set()
+    for i in range(50):
+        value = function(f"f{i}")
+        assert render(value).payload["name"] == f"f{i}"
+        seen.add(id(value))
+        del value  # freed at once: results hold no reference cycles
+    assert len(seen) < 50  # freed ids were reused: the case the weak references guard
+
+
+def test_the_memo_holds_a_bounded_amount_of_text() -> None:
+    memo = _RenderMemo(max_chars=100)
+    values = [function(f"f{i}") for i in range(10)]
+    for value in values:
+        memo.put(value, Rendered(None, "x" * 30))
+    assert memo.chars <= 100 and len(memo) == 3
+    assert memo.get(values[0]) is None and memo.get(values[-1]) is not None
+    del values, value
+    assert len(memo) == 0 and memo.chars == 0
+
+
+@given(JSON)
+def test_text_size_counts_both_copies_of_the_answer(value: Any) -> None:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    escaped = json.dumps(text, ensure_ascii=False)
+    expected = len(text.encode("utf-8")) + len(escaped.encode("utf-8")) - 2
+    assert text_size(text) == answer_size(value) == expected
+
+
+class SwappableKallsyms:
+    """A kallsyms reader double whose data the test replaces; its signature follows it."""
+
+    source = Source.KALLSYMS
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    async def signature(self, config: Config) -> str:
+        return self.text
+
+    async def load(self, config: Config, emit: Emit) -> Loaded:
+        await emit(parse_kallsyms(self.text))
+        return Loaded("/proc/kallsyms", "swappable")
+
+
+async def test_no_stale_payload_after_the_index_is_swapped() -> None:
+    reader = SwappableKallsyms("ffffffff81000000 T vfs_read\n")
+    config = Config(refresh_interval=0.02)
+    arguments = {"pattern": "vfs"}
+    async with open_bpf_mcp(config, readers=[reader]) as handle:
+        with trio.fail_after(10):
+            first = await call_tool(handle, "list_kernel_functions", arguments)
+            again = await call_tool(handle, "list_kernel_functions", arguments)
+            assert again.structured_content is first.structured_content  # one render
+            reader.text += "ffffffff81000100 T vfs_write\n"
+            while (  # noqa: ASYNC110 - each answer must be old or new, never a mix
+                swapped := await call_tool(handle, "list_kernel_functions", arguments)
+            ).structured_content is first.structured_content:
+                await trio.sleep(0.01)
+    assert swapped.structured_content is not None
+    assert [f["name"] for f in swapped.structured_content["items"]] == ["vfs_read", "vfs_write"]
+    text = swapped.content[0].text  # type: ignore[union-attr]
+    assert json.loads(text) == swapped.structured_content
