@@ -11,6 +11,9 @@ import bisect
 from array import array
 from collections.abc import Sequence
 
+_SEP = "\n"  # between entries in the joined text
+_STAND_IN = "\ufffd"  # for a separator inside a name (same length, so offsets hold)
+
 
 class SubstringIndex:
     """Entries (by position) whose text contains a needle, in entry order."""
@@ -18,14 +21,24 @@ class SubstringIndex:
     __slots__ = ("_fold", "_names", "_starts", "_text")
 
     def __init__(self, names: Sequence[str], *, fold: bool = True) -> None:
-        """Index `names`; with `fold`, matching ignores ASCII case."""
+        """Index `names`; with `fold`, matching ignores case (`str.lower`)."""
         self._fold = fold
-        joined = "\n".join(names)
-        self._text = joined.lower() if fold else joined
-        self._names = self._text.split("\n") if names else []
+        joined = _SEP.join(names)
+        if joined.count(_SEP) == max(0, len(names) - 1):
+            # The common case: no name holds the separator, so one C-speed lower() and
+            # split give every entry's folded text.
+            text = joined.lower() if fold else joined
+            keyed = text.split(_SEP) if names else []
+        else:
+            # Corrupt data can put anything in a name: fold each alone and stand in for
+            # the separator inside names, so entries never shift.
+            keyed = [n.lower() for n in names] if fold else list(names)
+            text = _SEP.join(k.replace(_SEP, _STAND_IN) for k in keyed)
+        self._text = text
+        self._names = keyed
         starts = array("I")
         offset = 0
-        for name in self._names:
+        for name in keyed:
             starts.append(offset)
             offset += len(name) + 1
         self._starts = starts
@@ -35,14 +48,16 @@ class SubstringIndex:
 
     def search(self, needle: str) -> list[int]:
         """Positions of the entries containing `needle`, ascending. An empty needle
-        matches every entry; a needle with a newline matches none."""
+        matches every entry."""
         if self._fold:
             needle = needle.lower()
         if not needle:
             return list(range(len(self._names)))
-        if "\n" in needle:
-            return []
         text, starts, names = self._text, self._starts, self._names
+        if _SEP in needle or _STAND_IN in needle:
+            # The joined text cannot answer these (they would match across entries or
+            # stand-ins): ask each name.
+            return [i for i, name in enumerate(names) if needle in name]
         found: list[int] = []
         budget = max(64, len(names) // 128)
         pos = text.find(needle)

@@ -495,12 +495,6 @@ async def test_a_refresh_that_cannot_be_indexed_drops_the_old_index_then_recover
         await answers_again(h, Source.KALLSYMS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="textindex.SubstringIndex joins names with '\\n' and splits them again, so a name"
-    " holding a newline shifts every later row: the BTF index build raises IndexError (the"
-    " whole source fails as internal) and direct searches answer other types' ids",
-)
 async def test_btf_names_holding_a_newline_are_searched_correctly(kernel: SmallKernel) -> None:
     vmlinux = kernel.root / "sys/kernel/btf/vmlinux"
     blob = vmlinux.read_bytes()
