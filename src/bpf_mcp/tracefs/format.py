@@ -74,6 +74,8 @@ _CANONICAL_FIELD = re.compile(
 )
 # The name is the last identifier, before any array dimensions.
 _NAME_AND_DIMS = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\s*\[[^\[\]]*\])*)\s*\Z", re.ASCII)
+# _NAME_AND_DIMS read backwards: spaces, dimensions, then the name back to its first letter.
+_NAME_AND_DIMS_REVERSED = re.compile(r"\s*(?:\][^\[\]]*\[\s*)*[A-Za-z0-9_]*[A-Za-z_]", re.ASCII)
 _DIM = re.compile(r"\[([^\[\]]*)\]")
 _DECIMAL_DIM = re.compile(r"\s*([0-9]{1,20})\s*", re.ASCII)
 _HEX_DIM = re.compile(r"\s*0[xX]([0-9a-fA-F]{1,16})\s*", re.ASCII)
@@ -86,6 +88,48 @@ def parse_format(text: str) -> EventFormat:
     Raises FormatError, naming the line and what was expected, when the text does not have
     the kernel's shape; nothing else escapes for bad input.
     """
+    fmt = _parse_as_written(text)
+    return fmt if fmt is not None else _parse_any(text)
+
+
+def _parse_as_written(text: str) -> EventFormat | None:
+    """The format of `text` laid out exactly as the kernel writes it, else None.
+
+    A shortcut for the 2,000-odd files of a load: the print format is cut off in one
+    search, the header checked by the strictest tests, and field lines come from the
+    memo. Whatever it does not accept, `_parse_any` parses (or refuses with the line);
+    what it accepts, `_parse_any` would parse the same.
+    """
+    head, found, tail = text.partition("\n" + _PRINT_FMT_PREFIX)
+    lines = head.split("\n")
+    if not found or len(lines) < 3 or lines[2] != _FORMAT_LINE:
+        return None
+    name_line, id_line = lines[0], lines[1]
+    if not (name_line.startswith(_NAME_PREFIX) and id_line.startswith(_ID_PREFIX)):
+        return None
+    name = name_line[len(_NAME_PREFIX) :].strip()
+    number = id_line[len(_ID_PREFIX) :].strip()
+    # An identifier holds no whitespace; a 20-digit bound is what _UINT allows.
+    if not name.isidentifier() or not (number.isascii() and number.isdigit()):
+        return None
+    if len(number) > 20:
+        return None
+    fields = []
+    for line in lines[3:]:
+        if not line:
+            continue
+        field = _field_of_line(line)
+        if field is None:
+            if line.isspace():
+                continue
+            return None
+        fields.append(field)
+    print_fmt = tail.removeprefix(" ").removesuffix("\n")
+    return EventFormat(name=name, id=int(number), fields=tuple(fields), print_fmt=print_fmt)
+
+
+def _parse_any(text: str) -> EventFormat:
+    """`parse_format` for any text: line by line, naming the first line that is wrong."""
     lines = text.split("\n")
     name = _header_value(lines, 0, _NAME_PREFIX)
     if not name or any(char.isspace() for char in name):
@@ -148,21 +192,33 @@ def _field(text: str) -> Field:
     canonical = _CANONICAL_FIELD.fullmatch(text)
     if canonical:
         declaration, offset, size, signed = canonical.groups()
-        values = {"offset": int(offset), "size": int(size), "signed": int(signed)}
+        numbers = (int(offset), int(size), signed == "1")
     else:
         declaration, values = _field_parts(text)
-    name, c_type, array_len, data_loc = _parse_declaration(declaration.strip())
+        numbers = (values["offset"], values["size"], bool(values["signed"]))
+    declaration = declaration.strip()
+    name, c_type, array_len, data_loc = _parse_declaration(declaration)
     return Field(
-        name=name,
-        c_type=c_type,
-        declaration=declaration.strip(),
-        offset=values["offset"],
-        size=values["size"],
-        signed=bool(values["signed"]),
+        name,
+        c_type,
+        declaration,
+        *numbers,
         common=name.startswith("common_"),
         array_len=array_len,
         data_loc=data_loc,
     )
+
+
+@functools.lru_cache(maxsize=8192)
+def _field_of_line(line: str) -> Field | None:
+    """The field a line declares, as it stands in the file; None for any other line."""
+    stripped = line.strip()
+    if not stripped.startswith(_FIELD_PREFIX):
+        return None
+    try:
+        return _field(stripped)
+    except _FieldError:
+        return None
 
 
 def _field_parts(text: str) -> tuple[str, dict[str, int]]:
@@ -194,7 +250,7 @@ def _field_parts(text: str) -> tuple[str, dict[str, int]]:
 
 def _parse_declaration(declaration: str) -> tuple[str, str, int | None, bool]:
     """Split a C declaration into (name, type with dimensions, array length, data_loc)."""
-    match = _NAME_AND_DIMS.search(declaration)
+    match = _name_and_dims(declaration)
     base_type = declaration[: match.start()].rstrip() if match else ""
     if match is None or not base_type:
         raise _FieldError(f"expected a C declaration 'type name', got {excerpt(declaration)}")
@@ -204,6 +260,21 @@ def _parse_declaration(declaration: str) -> tuple[str, str, int | None, bool]:
     if data_loc:
         return name, c_type, None, True
     return name, c_type, _array_len(c_type), False
+
+
+def _name_and_dims(declaration: str) -> re.Match[str] | None:
+    """`_NAME_AND_DIMS.search(declaration)`, without its trial at every position.
+
+    The name is the identifier just before the trailing dimensions, so a match read from
+    the end (on the reversed text) finds where the search would succeed; the search
+    itself is the fallback wherever that does not hold.
+    """
+    tail = _NAME_AND_DIMS_REVERSED.match(declaration[::-1])
+    if tail is not None:
+        match = _NAME_AND_DIMS.match(declaration, len(declaration) - tail.end())
+        if match is not None:
+            return match
+    return _NAME_AND_DIMS.search(declaration)
 
 
 def _normalized_dims(dims: str) -> str:
