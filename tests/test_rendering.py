@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import mcp_types as types
 import trio
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,7 +20,7 @@ from bpf_mcp.readers.base import Emit, Loaded
 from bpf_mcp.results import KernelFunction
 from bpf_mcp.router.budget import answer_size, text_size
 from bpf_mcp.sources import Source
-from bpf_mcp.transports.mcp_app import call_tool
+from bpf_mcp.transports.mcp_app import call_tool, wire_result
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
@@ -59,6 +60,14 @@ def test_the_memo_holds_a_bounded_amount_of_text() -> None:
     assert memo.get(values[0]) is None and memo.get(values[-1]) is not None
     del values, value
     assert len(memo) == 0 and memo.chars == 0
+
+
+def test_the_wire_form_is_what_the_sdk_would_dump() -> None:
+    rendered = render(function("vfs_read"))
+    model = types.CallToolResult(
+        content=[types.TextContent(text=rendered.text)], structured_content=rendered.payload
+    )
+    assert wire_result(rendered) == model.model_dump(by_alias=True, mode="json", exclude_none=True)
 
 
 @given(JSON)

@@ -14,7 +14,7 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 
 from ..api import BpfMcp
-from ..convert import render, structure_arguments
+from ..convert import Rendered, render, structure_arguments
 from ..errors import BpfMcpError
 from ..tools import TOOLS, TOOLS_BY_NAME, ToolSpec
 
@@ -65,10 +65,11 @@ def parse_cursor(cursor: str | None, total: int) -> int:
     raise MCPError(types.INVALID_PARAMS, f"Invalid cursor {cursor[:40]!r}")
 
 
-async def call_tool(
+async def answer_tool(
     handle: BpfMcp, name: str, arguments: dict[str, Any] | None
-) -> types.CallToolResult:
-    """Run one tool call through the router; every project error becomes `isError`.
+) -> Rendered | str:
+    """Run one tool call through the router: its result rendered as JSON, or the sentence
+    of the error to answer instead (every project error).
 
     Unknown tool names raise MCPError (-32602). Cancellation passes through; any other
     exception is logged with its traceback and answered as a generic internal error.
@@ -80,14 +81,38 @@ async def call_tool(
         query: Any = structure_arguments(arguments, spec.query)
         result = await handle.query(query)
     except BpfMcpError as exc:
-        return error_result(str(exc))
+        return str(exc)
     except Exception:
         log.exception("tool %s failed", name)
-        return error_result(f"Internal error in bpf-mcp while running {name}; see the server log.")
-    rendered = render(result)
+        return f"Internal error in bpf-mcp while running {name}; see the server log."
+    return render(result)
+
+
+async def call_tool(
+    handle: BpfMcp, name: str, arguments: dict[str, Any] | None
+) -> types.CallToolResult:
+    """Run one tool call through the router; every project error becomes `isError`.
+
+    Raises and cancels as `answer_tool` does.
+    """
+    answered = await answer_tool(handle, name, arguments)
+    if isinstance(answered, str):
+        return error_result(answered)
     return types.CallToolResult(
-        content=[types.TextContent(text=rendered.text)], structured_content=rendered.payload
+        content=[types.TextContent(text=answered.text)], structured_content=answered.payload
     )
+
+
+_WIRE_TEMPLATE = types.CallToolResult(
+    content=[types.TextContent(text="")], structured_content={}
+).model_dump(by_alias=True, mode="json", exclude_none=True)
+
+
+def wire_result(rendered: Rendered) -> dict[str, Any]:
+    """The dumped form of the CallToolResult carrying `rendered`, built without walking
+    the payload: it is JSON-ready already, so dumping it would only copy it."""
+    content = [{**_WIRE_TEMPLATE["content"][0], "text": rendered.text}]
+    return {**_WIRE_TEMPLATE, "content": content, "structuredContent": rendered.payload}
 
 
 def select_tools(names: Sequence[str] | None) -> tuple[ToolSpec, ...]:
@@ -125,10 +150,15 @@ def build_server(handle: BpfMcp, *, tools: Sequence[str] | None = None) -> Serve
 
     async def on_call_tool(
         ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    ) -> types.CallToolResult | dict[str, Any]:
+        # A dict result is the SDK's own dumped form: handing it over spares the SDK a
+        # dump that would walk (and copy) a large payload once more.
         if params.name not in names:
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name[:100]!r}")
-        return await call_tool(handle, params.name, params.arguments)
+        answered = await answer_tool(handle, params.name, params.arguments)
+        if isinstance(answered, str):
+            return error_result(answered)
+        return wire_result(answered)
 
     async def on_list_resources(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
@@ -160,13 +190,12 @@ def build_server(handle: BpfMcp, *, tools: Sequence[str] | None = None) -> Serve
     ) -> types.CompleteResult:
         return await catalog.complete(handle, params)
 
-    return Server(
+    server: Server[Any] = Server(
         "bpf-mcp",
         version=package_version(),
         title="bpf-mcp",
         instructions=INSTRUCTIONS,
         on_list_tools=on_list_tools,
-        on_call_tool=on_call_tool,
         on_list_resources=on_list_resources,
         on_list_resource_templates=on_list_resource_templates,
         on_read_resource=on_read_resource,
@@ -175,6 +204,8 @@ def build_server(handle: BpfMcp, *, tools: Sequence[str] | None = None) -> Serve
         on_completion=on_completion,
         get_tool_input_schema=input_schemas.get,
     )
+    server.add_request_handler("tools/call", types.CallToolRequestParams, on_call_tool)
+    return server
 
 
-__all__ = ["build_server", "call_tool", "select_tools"]
+__all__ = ["answer_tool", "build_server", "call_tool", "select_tools"]
