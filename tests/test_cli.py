@@ -4,6 +4,7 @@ offers a subset, `bpf-mcp call` runs one tool."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,12 +32,38 @@ def test_help_lists_every_option_with_its_environment_variable() -> None:
         ("--log-level", "BPF_MCP_LOG_LEVEL"),
         ("--tools", "BPF_MCP_TOOLS"),
         ("--answer-cache", "BPF_MCP_ANSWER_CACHE"),
+        ("--read-timeout", "BPF_MCP_READ_TIMEOUT"),
         ("--http", "BPF_MCP_HTTP"),
         ("--bind", "BPF_MCP_BIND"),
         ("--token-file", "BPF_MCP_TOKEN"),
     ]:
         assert option in text and env in text, option
     assert run("--version").stdout.startswith("bpf-mcp ")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "words"),
+    [
+        (["--read-timeout", "0"], {}, "--read-timeout must be positive"),
+        (["--refresh-interval", "-1"], {}, "--refresh-interval must be positive"),
+        ([], {"BPF_MCP_READ_TIMEOUT": "soon"}, "argument --read-timeout: invalid float value"),
+        ([], {"BPF_MCP_ANSWER_CACHE": "lots"}, "argument --answer-cache: invalid int value"),
+    ],
+)
+def test_bad_numbers_are_refused_with_a_sentence(
+    args: list[str], env: dict[str, str], words: str
+) -> None:
+    done = subprocess.run(
+        [*BPF_MCP, "--sysroot", FIXTURES, *args],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **env},
+    )
+    assert done.returncode == 2
+    assert words in done.stderr and "Traceback" not in done.stderr
 
 
 @pytest.mark.slow

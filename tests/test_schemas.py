@@ -33,3 +33,20 @@ def test_nullable_fields_are_any_of_with_null() -> None:
     (spec,) = [t for t in TOOLS if t.name == "list_tracepoints"]
     items = spec.output_schema()["properties"]["items"]["items"]
     assert items["properties"]["format"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
+
+
+@pytest.mark.parametrize(
+    ("names", "words"),
+    [([""], "each entry of names must be 1-256 characters long, not 0"), (["x" * 257], "not 257")],
+)
+def test_list_entries_are_bounded_in_the_schema_and_the_answer(
+    names: list[str], words: str
+) -> None:
+    from bpf_mcp.convert import structure_arguments
+    from bpf_mcp.errors import InvalidArgument
+
+    (spec,) = [t for t in TOOLS if t.name == "generate_c_header"]
+    schema = spec.input_schema()
+    assert not jsonschema.Draft202012Validator(schema).is_valid({"names": names})
+    with pytest.raises(InvalidArgument, match=words):
+        structure_arguments({"names": names}, spec.query)

@@ -132,9 +132,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--refresh-interval",
         type=float,
-        default=float(_env("REFRESH_INTERVAL", "5")),
+        default=_env("REFRESH_INTERVAL", "5"),  # a string default goes through `type` too
         help="seconds between checks for changed kernel data; the bound on an answer's age"
         " (env BPF_MCP_REFRESH_INTERVAL; default 5)",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=float,
+        default=_env("READ_TIMEOUT", "60"),
+        metavar="S",
+        help="seconds one load of one source may take before it is abandoned and the source"
+        " marked failed (a hung mount); env BPF_MCP_READ_TIMEOUT; default 60",
     )
     parser.add_argument(
         "--log-level",
@@ -151,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--answer-cache",
         type=int,
-        default=int(_env("ANSWER_CACHE", "256")),
+        default=_env("ANSWER_CACHE", "256"),
         metavar="N",
         help="answers remembered for repeated questions, emptied on any data change; 0 turns"
         " it off (env BPF_MCP_ANSWER_CACHE; default 256)",
@@ -381,6 +389,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.refresh_interval <= 0:
         print("bpf-mcp: --refresh-interval must be positive", file=sys.stderr)
         return 2
+    if args.read_timeout <= 0:
+        print("bpf-mcp: --read-timeout must be positive", file=sys.stderr)
+        return 2
     if not args.sysroot.is_dir():
         print(f"bpf-mcp: --sysroot {args.sysroot} is not a directory", file=sys.stderr)
         return 2
@@ -404,6 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = Config(
         sysroot=args.sysroot.resolve(),
         refresh_interval=args.refresh_interval,
+        read_timeout=args.read_timeout,
         answer_cache=args.answer_cache,
     )
     code = 0

@@ -31,6 +31,16 @@ _TEXT_BOUNDS: Any = attrs.validators.and_(
 )
 
 
+def _each_name(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """One entry of a list of names: 1-MAX_PATTERN characters, no NUL."""
+    if isinstance(value, str) and not 1 <= len(value) <= MAX_PATTERN:
+        raise ValueError(
+            f"each entry of {attribute.name} must be 1-{MAX_PATTERN} characters long,"
+            f" not {len(value)}"
+        )
+    _no_nul(_inst, attribute, value)
+
+
 _KIND_BOUNDS: Any = [attrs.validators.min_len(1), attrs.validators.max_len(32), _no_nul]
 
 
@@ -404,7 +414,7 @@ class GenerateCHeader:
 
     names: tuple[str, ...] = attrs.field(
         validator=attrs.validators.deep_iterable(
-            member_validator=[_TEXT_BOUNDS, _no_nul],
+            member_validator=_each_name,
             iterable_validator=[
                 attrs.validators.min_len(1),
                 attrs.validators.max_len(MAX_HEADER_TYPES),
@@ -416,5 +426,6 @@ class GenerateCHeader:
             " the kind.",
             minItems=1,
             maxItems=MAX_HEADER_TYPES,
+            items={"minLength": 1, "maxLength": MAX_PATTERN},
         ),
     )

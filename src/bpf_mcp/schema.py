@@ -65,6 +65,8 @@ def object_schema(cls: type, *, is_input: bool = False) -> dict[str, Any]:
         for key in _KEYWORDS:
             if key in field.metadata:
                 schema[key] = field.metadata[key]
+        if "items" in field.metadata:  # bounds on each entry of a list
+            schema["items"] = {**schema["items"], **field.metadata["items"]}
         if is_input and field.default is not attrs.NOTHING and field.default is not None:
             schema["default"] = field.default
         properties[field.name] = schema
