@@ -32,6 +32,7 @@ from .attach import (
     verdicts,
 )
 from .indexes import BtfIndex, KallsymsIndex
+from .memo import LastOf
 from .origins import origin
 from .paging import page
 from .suggest import close_names, did_you_mean
@@ -44,6 +45,11 @@ HIDDEN_ADDRESSES_NOTE = (
     " (kernel.kptr_restrict, or the server is not root / lacks CAP_SYSLOG). Run bpf-mcp as"
     " root to see addresses."
 )
+
+
+areas_of: LastOf[KallsymsIndex, TextAreas] = LastOf(text_areas)
+"""The special text areas of a kallsyms index, and whether its addresses are hidden: that
+takes a scan of every address (about 1 ms), so it is done once per index."""
 
 
 def _symbol(index: KallsymsIndex, areas: TextAreas, row: int) -> SymbolEntry:
@@ -73,7 +79,7 @@ def function_facts(view: View, name: str, areas: TextAreas | None = None) -> Fun
         clones=tuple(clone_rows(index, name)),
         btf_ids=btf_ids,
         table=index.table,
-        areas=areas if areas is not None else text_areas(index),
+        areas=areas if areas is not None else areas_of(index),
     )
 
 
@@ -174,17 +180,18 @@ def list_kernel_functions(query: ListKernelFunctions, view: View) -> KernelFunct
     judged: dict[int, AttachVerdict] = {}
     if query.attachable is not None:
         judged = _judge(view, index, shown, query.attachable)
-    hidden = table.addresses_hidden
+    hidden = areas_of(index).hidden
+    addresses, types, modules = table.addresses, table.types, table.modules
     items = []
     for row in shown:
-        sym = table[row]
+        name = names[row]
         items.append(
             KernelFunction(
-                sym.name,
-                None if hidden else f"0x{sym.address:016x}",
-                sym.module,
-                sym.symbol_type,
-                has_btf=(sym.name in btf_names) if btf_names is not None else None,
+                name,
+                None if hidden else f"0x{addresses[row]:016x}",
+                modules[row],
+                types[row],
+                has_btf=(name in btf_names) if btf_names is not None else None,
                 verdict=judged.get(row),
             )
         )
@@ -204,7 +211,7 @@ def _judge(
     """The full verdict of `mechanism` for the function of each row."""
     facts: SystemFacts | None = view.indexes.get(Source.SYSTEM)
     names = index.table.names
-    areas = text_areas(index)
+    areas = areas_of(index)
     kernel = kernel_findings(facts)
     judged: dict[int, AttachVerdict] = {}
     for row in rows:
