@@ -378,6 +378,9 @@ def _chain(btf: Btf, tid: int) -> tuple[BtfChainStep, ...]:
 
 
 def _decl_tags(btf: Btf, tid: int, kind: Kind) -> tuple[BtfDeclTag, ...]:
+    tags = btf.decl_tags(tid)
+    if not tags:
+        return ()  # most types have none: their members need not be decoded
     names: list[str] = []
     if kind in (Kind.STRUCT, Kind.UNION):
         names = [m.name for m in btf.members(tid)]
@@ -385,7 +388,7 @@ def _decl_tags(btf: Btf, tid: int, kind: Kind) -> tuple[BtfDeclTag, ...]:
         names = [p.name for p in btf.params(btf.ref(tid))]
     return tuple(
         BtfDeclTag(tag, component, names[component] if 0 <= component < len(names) else None)
-        for tag, component in btf.decl_tags(tid)
+        for tag, component in tags
     )
 
 
