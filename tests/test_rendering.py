@@ -1,10 +1,12 @@
-"""A result's JSON forms are rendered once and shared while the result lives, and never
-served for another result: not after a source change, not for a value that reuses a freed
-one's id."""
+"""A result's JSON forms are rendered once and shared while the result lives, never served
+for another result (not after a source change, not for a value that reuses a freed one's
+id), and written to the byte as json.dumps writes them."""
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import mcp_types as types
@@ -14,14 +16,27 @@ from hypothesis import strategies as st
 
 from bpf_mcp.api import open_bpf_mcp
 from bpf_mcp.config import Config
-from bpf_mcp.convert import Rendered, _RenderMemo, render, unstructure
+from bpf_mcp.convert import (
+    Rendered,
+    _dumps,
+    _float_free,
+    _RenderMemo,
+    render,
+    structure_arguments,
+    unstructure,
+)
+from bpf_mcp.errors import BpfMcpError
 from bpf_mcp.kallsyms import parse_kallsyms
 from bpf_mcp.readers.base import Emit, Loaded
-from bpf_mcp.results import KernelFunction
+from bpf_mcp.results import BtfTypeDescription, KernelFunction, KernelInfo, ServerStatus
+from bpf_mcp.router.answers import View, answer
 from bpf_mcp.router.budget import answer_size, text_size
 from bpf_mcp.sources import Source
+from bpf_mcp.tools import TOOLS
 from bpf_mcp.transports.mcp_app import call_tool, wire_result
 
+README_FILE = Path(__file__).resolve().parent.parent / "README.md"
+EXAMPLE = re.compile(r"<!-- example: (\w+) (\{.*\}) -->")
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
@@ -92,6 +107,31 @@ class SwappableKallsyms:
     async def load(self, config: Config, emit: Emit) -> Loaded:
         await emit(parse_kallsyms(self.text))
         return Loaded("/proc/kallsyms", "swappable")
+
+
+@given(JSON)
+def test_the_fast_writer_agrees_with_json_dumps_on_values_without_floats(value: Any) -> None:
+    assert _dumps(value, fast=True) == _dumps(value, fast=False)
+
+
+def test_only_results_that_can_hold_no_float_take_the_fast_writer() -> None:
+    assert _float_free(BtfTypeDescription) and _float_free(KernelFunction)
+    assert not _float_free(ServerStatus)  # seconds are floats
+    assert not _float_free(KernelInfo)  # it carries the sources' statuses
+
+
+def test_every_answer_text_is_what_json_dumps_writes(view: View) -> None:
+    calls = [(m[1], json.loads(m[2])) for m in EXAMPLE.finditer(README_FILE.read_text())]
+    calls += [(t.name, {"limit": 1000}) for t in TOOLS if "limit" in t.input_schema()["properties"]]
+    calls += [("describe_btf_type", {"name": "task_struct"}), ("get_kernel_info", {})]
+    for name, arguments in calls:
+        query: Any = structure_arguments(arguments, next(t for t in TOOLS if t.name == name).query)
+        try:
+            result = answer(query, view)
+        except BpfMcpError:
+            continue
+        payload = unstructure(result)
+        assert render(result).text == json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
 async def test_no_stale_payload_after_the_index_is_swapped() -> None:

@@ -11,13 +11,17 @@ rendering.
 from __future__ import annotations
 
 import enum
+import functools
 import json
+import types
 import weakref
 from collections import OrderedDict
-from typing import Any, TypeVar, get_args, get_origin
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
+import pydantic_core
 from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
 from cattrs.preconf.json import make_converter
 
@@ -190,7 +194,53 @@ def render(value: object) -> Rendered:
     """The JSON forms of a result value, computed once while the value lives."""
     found = _RENDERS.get(value)
     if found is None:
+        cls: Any = type(value)
         payload = converter.unstructure(value)
-        found = Rendered(payload, json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
+        found = Rendered(payload, _dumps(payload, fast=_float_free(cls)))
         _RENDERS.put(value, found)
     return found
+
+
+def _dumps(payload: Any, *, fast: bool) -> str:
+    """`json.dumps(payload, separators=(",", ":"), ensure_ascii=False)`, written by
+    pydantic-core (about 3x faster) when `fast`. The two agree to the byte on every value
+    without floats (pydantic-core writes 1e-05 as 0.00001); a lone surrogate, which
+    pydantic-core refuses, is left to json.dumps."""
+    if fast:
+        try:
+            return pydantic_core.to_json(payload).decode()
+        except pydantic_core.PydanticSerializationError:
+            pass
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+_PLAIN = (str, int, type(None))  # bool is an int
+
+
+@functools.cache
+def _float_free(tp: Any) -> bool:
+    """True when no value of type `tp` (a result class or a field's type) can hold a
+    float once unstructured: its JSON text may then be written by pydantic-core."""
+    if isinstance(tp, type) and attrs.has(tp):
+        _float_free_pending.add(tp)
+        try:
+            return all(_float_free(f.type) for f in attrs.fields(attrs.resolve_types(tp)))
+        finally:
+            _float_free_pending.discard(tp)
+    if tp in _float_free_pending:
+        return True  # a recursive reference: decided where it started
+    origin, args = get_origin(tp), get_args(tp)
+    if origin is Literal:
+        return all(isinstance(a, _PLAIN) for a in args)
+    if origin in (Union, types.UnionType):
+        return all(_float_free(a) for a in args)
+    if isinstance(origin, type) and issubclass(origin, Mapping):
+        return len(args) == 2 and args[0] is str and _float_free(args[1])
+    if isinstance(origin, type) and issubclass(origin, Sequence):
+        return bool(args) and all(a is ... or _float_free(a) for a in args)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return all(isinstance(member.value, _PLAIN) for member in tp)
+    return tp in _PLAIN or tp is bool
+
+
+_float_free_pending: set[Any] = set()
