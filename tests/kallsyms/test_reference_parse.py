@@ -82,7 +82,9 @@ def test_mutations_equal_reference(text: str) -> None:
             st.sampled_from([" ", "  ", "\t", " \u00a0"]),
             st.sampled_from(["T", "t", "W", "1", "TT", ""]),
             st.sampled_from([" ", "  ", "\x1c"]),
-            st.sampled_from(["vfs_read", "a", "", "a b", "a\x85b", "x.isra.0", "\u00e9"]),
+            st.sampled_from(
+                ["vfs_read", "a", "", "a b", "a\x85b", "x.isra.0", "\u00e9", "\u00e9 ", "a\x80 "]
+            ),
         ),
         min_size=1,
         max_size=6,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from array import array
 from collections.abc import Sequence
 
 from ..textindex import SubstringIndex
@@ -29,7 +30,8 @@ class NameIndex:
         """Index the ids from `first_id` on, given each one's name offset in `strings`."""
         positions = strings.nonempty(offsets)
         self.ids: tuple[int, ...] = tuple([first_id + i for i in positions])
-        self._offsets = [offsets[i] for i in positions]
+        # Kept until the names are read: an array, not a list of 71k int objects.
+        self._offsets = array("I", [offsets[i] for i in positions])
         self._strings = strings
         self._names: list[str] | None = None
         self._first_of: dict[str, int] | None = None

@@ -23,8 +23,9 @@ def parse_btf(
     """Parse a BTF blob (the contents of /sys/kernel/btf/<object> or an object's .BTF).
 
     With `base`, the blob is split BTF: its type ids continue after `base.last_id` and its
-    string offsets continue after the base's strings. The blob is copied, so the caller may
-    reuse its buffer. Types are indexed, not decoded: accessors on the result decode on use.
+    string offsets continue after the base's strings. The blob's sections are copied, so
+    the caller may reuse its buffer and the result does not keep the blob alive. Types are
+    indexed, not decoded: accessors on the result decode on use.
 
     Raises BtfError for a malformed header, sections outside the blob, an unknown kind or a
     record whose trailer runs past the type section. Pure: no I/O, and safe to run in a
@@ -56,7 +57,9 @@ def parse_btf(
 def _words(blob: bytes, header: Header) -> Sequence[int]:
     section = memoryview(blob)[header.type_start : header.type_start + header.type_len]
     if header.byte_order == sys.byteorder:
-        return section.cast("I")
+        # A copy of the type section alone: a view would keep the whole blob alive, its
+        # string section too, which the string table already holds decoded.
+        return memoryview(section.tobytes()).cast("I")
     swapped = array("I")
     swapped.frombytes(section)
     swapped.byteswap()

@@ -10,6 +10,7 @@ Only a text that fails those checks is walked line by line, to name the bad line
 from __future__ import annotations
 
 import array
+import re
 import sys
 from operator import itemgetter
 from typing import NoReturn
@@ -105,6 +106,7 @@ def _parse_fixed_width(lines: list[str]) -> SymbolTable | None:
     )
 
 
+_WHITESPACE = re.compile(r"\s")
 _ASCII_WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
@@ -113,7 +115,8 @@ def _holds_whitespace(names: list[str]) -> bool:
     joined = "".join(names)
     if joined.isascii():
         return any(char in joined for char in _ASCII_WHITESPACE)
-    return len(joined.split()) != 1
+    # Unicode \s is str.isspace, what str.split splits on.
+    return _WHITESPACE.search(joined) is not None
 
 
 def _parse_columns(body: str, count: int, *, with_modules: bool) -> SymbolTable | None:
