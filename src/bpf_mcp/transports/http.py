@@ -6,12 +6,20 @@ JSON, no MCP), and 404 for anything else. In front of all of them stand the DNS-
 check (Host and Origin against explicit lists built from the bound address) and, when a
 token is configured, a bearer-token check in constant time.
 
+A POST body is read whole here, answered 413 past the size limit and 400 with the JSON-RPC
+error when it is not one JSON-RPC message (`framing.body_rejection`), and only then given
+to the SDK. Whatever is answered without the SDK reading the body first reads and drops
+the body (up to `MAX_DRAIN` bytes): hypercorn closes a connection whose request was not
+read to the end, and closing a socket with unread input resets it, so a client still
+sending would lose the answer.
+
 The session manager runs in our own nursery rather than in an ASGI lifespan, so cancelling
 `serve_http` ends open SSE streams at once instead of after hypercorn's graceful timeout.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
 import ipaddress
@@ -23,15 +31,18 @@ from typing import Any, NamedTuple
 
 import hypercorn.config
 import hypercorn.trio
+import mcp_types as types
 import trio
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from starlette.requests import Request
-from starlette.types import Receive, Scope, Send
+from starlette.responses import JSONResponse, Response
+from starlette.types import Message, Receive, Scope, Send
 
 from ..api import BpfMcp
 from ..convert import unstructure
 from ..errors import BpfMcpError
+from .framing import body_rejection
 from .mcp_app import build_server
 
 log = logging.getLogger(__name__)
@@ -43,6 +54,11 @@ HEALTH_PATH = "/healthz"
 MAX_BODY_SIZE = 1024 * 1024
 """Largest request body accepted (bytes); a larger one is answered 413 before parsing.
 Tool arguments are a few hundred bytes, so this is generous."""
+MAX_DRAIN = 16 * 1024 * 1024
+"""Bytes of a request body read and dropped, past what was kept, before answering without
+it (413, 401, 404, ...). A longer body is answered with `connection: close` instead."""
+DRAIN_TIMEOUT = 5.0
+"""Seconds spent dropping such a body before answering anyway, with `connection: close`."""
 HEALTH_TIMEOUT = 5.0
 
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -152,7 +168,7 @@ async def _respond(
     *,
     head_only: bool = False,
 ) -> None:
-    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    data = json.dumps(body, separators=(",", ":")).encode()
     await send(
         {
             "type": "http.response.start",
@@ -166,6 +182,78 @@ async def _respond(
         }
     )
     await send({"type": "http.response.body", "body": b"" if head_only else data})
+
+
+def _json_rpc_error(code: int, message: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}
+
+
+class _BodyEnd(enum.Enum):
+    """How reading a request body stopped."""
+
+    COMPLETE = "complete"
+    """Read to its end: the connection can serve the next request."""
+    CUT = "cut"
+    """Abandoned past `MAX_DRAIN` bytes or `DRAIN_TIMEOUT`: answer with connection: close."""
+    GONE = "gone"
+    """The client disconnected: nobody to answer."""
+
+
+async def _drop_body(receive: Receive, *, more: bool = True) -> _BodyEnd:
+    """Read and drop what is left of a request body (`more`: something is), up to about
+    `MAX_DRAIN` bytes and for at most `DRAIN_TIMEOUT` seconds."""
+    dropped = 0
+    with trio.move_on_after(DRAIN_TIMEOUT):
+        while more:
+            if dropped > MAX_DRAIN:
+                return _BodyEnd.CUT
+            message = await receive()
+            if message["type"] != "http.request":
+                return _BodyEnd.GONE
+            dropped += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        return _BodyEnd.COMPLETE
+    return _BodyEnd.CUT
+
+
+async def _receive_body(receive: Receive, limit: int) -> tuple[bytes | None, _BodyEnd]:
+    """The whole request body, or None when it is longer than `limit` bytes; and how
+    reading ended. The rest of a body over the limit is dropped (`_drop_body`), not kept."""
+    kept = bytearray()
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None, _BodyEnd.GONE
+        kept += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(kept) > limit:
+            return None, await _drop_body(receive, more=more)
+    return bytes(kept), _BodyEnd.COMPLETE
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive` giving `body`, already read, as the whole request body, then whatever
+    `receive` gives (the disconnect)."""
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replay
+
+
+def _closing(send: Send) -> Send:
+    """`send` with `connection: close` added to the response head, for a connection whose
+    request was not read to its end (hypercorn closes it after the response)."""
+
+    async def closing_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [*message.get("headers", ()), (b"connection", b"close")]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return closing_send
 
 
 def _overall(states: Iterable[str]) -> str:
@@ -185,10 +273,12 @@ class _HttpApp:
         handle: BpfMcp,
         path: str,
         token: BearerToken | None,
+        max_body_size: int,
     ) -> None:
         self.handle = handle
         self.path = path
         self.token = token
+        self.max_body_size = max_body_size
         self.manager: StreamableHTTPSessionManager | None = None
         self.security: TransportSecurityMiddleware | None = None
         self.ready = trio.Event()
@@ -211,32 +301,71 @@ class _HttpApp:
         # Hypercorn accepts connections as soon as the socket is bound; the allowed Hosts
         # depend on the port it got, so a request that arrives first waits for them.
         await self.ready.wait()
-        assert self.manager is not None and self.security is not None
-        request = Request(scope)
-        rejection = await self.security.validate_request(request)
-        if rejection is not None:
-            await rejection(scope, receive, send)
+        assert self.manager is not None
+        refusal = await self._refusal(scope)
+        if refusal is None and scope["path"] == self.path:
+            if scope["method"] == "POST":
+                await self._post(scope, receive, send)
+            else:
+                await self.manager.handle_request(scope, receive, send)
             return
-        if self.token is not None:
-            header = request.headers.get("authorization")
-            if not self.token.matches(header):
-                challenge = 'Bearer realm="bpf-mcp"'
-                if header is not None:
-                    challenge += ', error="invalid_token"'
-                await _respond(
-                    send,
-                    401,
-                    {"error": "unauthorized", "detail": "a valid bearer token is required"},
-                    [(b"www-authenticate", challenge.encode())],
-                )
-                return
-        path = scope["path"]
-        if path == self.path:
-            await self.manager.handle_request(scope, receive, send)
-        elif path == HEALTH_PATH:
+        # Answered without reading the body: read it first, or the answer may be lost.
+        end = await _drop_body(receive)
+        if end is _BodyEnd.GONE:
+            return
+        if end is _BodyEnd.CUT:
+            send = _closing(send)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+        elif scope["path"] == HEALTH_PATH:
             await self._health(scope, send)
         else:
             await _respond(send, 404, {"error": "not found", "mcp_endpoint": self.path})
+
+    async def _refusal(self, scope: Scope) -> Response | None:
+        """The answer refusing a request for its Host (421), Origin (403), Content-Type
+        (400, POSTs to the MCP endpoint) or bearer token (401); None to serve it."""
+        assert self.security is not None
+        request = Request(scope)
+        is_post = scope["method"] == "POST" and scope["path"] == self.path
+        rejection = await self.security.validate_request(request, is_post=is_post)
+        if rejection is not None or self.token is None:
+            return rejection
+        header = request.headers.get("authorization")
+        if self.token.matches(header):
+            return None
+        challenge = 'Bearer realm="bpf-mcp"'
+        if header is not None:
+            challenge += ', error="invalid_token"'
+        return JSONResponse(
+            {"error": "unauthorized", "detail": "a valid bearer token is required"},
+            401,
+            {"www-authenticate": challenge, "cache-control": "no-store"},
+        )
+
+    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A POST to the MCP endpoint: the body read whole and checked, then given to the
+        SDK; 413 past `max_body_size`, 400 with the JSON-RPC error when it is not one
+        JSON-RPC message."""
+        assert self.manager is not None
+        body, end = await _receive_body(receive, self.max_body_size)
+        if end is _BodyEnd.GONE:
+            return
+        if body is None:
+            message = f"Invalid Request: the body is longer than {self.max_body_size} bytes"
+            await _respond(
+                send if end is _BodyEnd.COMPLETE else _closing(send),
+                413,
+                _json_rpc_error(types.INVALID_REQUEST, message),
+            )
+            return
+        error = body_rejection(body)
+        if error is not None:
+            await _respond(
+                send, 400, error.model_dump(mode="json", by_alias=True, exclude_unset=True)
+            )
+            return
+        await self.manager.handle_request(scope, _replaying(body, receive), send)
 
     async def _health(self, scope: Scope, send: Send) -> None:
         method = scope["method"]
@@ -322,7 +451,9 @@ async def serve_http(
     address's names (or `allowed_hosts`) get 421; an Origin not among the server's own or
     `allowed_origins`, 403. With `token`, every request must carry `Authorization: Bearer
     <token>` or gets 401. `tools` offers only the named tools. Bodies over
-    `max_body_size` bytes get 413. `/healthz` answers per-source status as JSON.
+    `max_body_size` bytes get 413; a POST body that is not one JSON-RPC message gets 400
+    with the JSON-RPC error (-32700, -32600 or -32602) as over stdio. `/healthz` answers
+    per-source status as JSON.
 
     Raises ValueError, before binding, for a non-loopback `host` without `token` unless
     `insecure_no_auth`; OSError when the address cannot be bound. Cancellation closes every
@@ -340,7 +471,7 @@ async def serve_http(
             " kernel's BPF facilities",
             host,
         )
-    app = _HttpApp(handle, path, bearer)
+    app = _HttpApp(handle, path, bearer, max_body_size)
     config = _hypercorn_config(host, port)
     started = False
     try:
