@@ -95,7 +95,7 @@ def _parse_fixed_width(lines: list[str]) -> SymbolTable | None:
         return None
     if len(raw) * 2 != width * count:
         return None
-    names = list(map(itemgetter(slice(width + 3, None)), lines))
+    names = list(map(itemgetter(slice(stride, None)), lines))
     if not all(names) or _holds_whitespace(names):
         return None
     return SymbolTable(

@@ -79,6 +79,9 @@ def _signature(config: Config) -> tuple[str, str]:
     return str(root), hashlib.blake2b(_read(root, "available_events")).hexdigest()
 
 
+_READ_SIZE = 16384  # more than any format file holds: one read, then the one saying EOF
+
+
 def _read_format(path: Path) -> str:
     """The text of one small tracefs file (blocking); OSError as the read raises it.
 
@@ -100,9 +103,6 @@ def _read_format(path: Path) -> str:
     finally:
         os.close(fd)
     return b"".join(parts).decode("utf-8", errors="replace")
-
-
-_READ_SIZE = 16384  # more than any format file holds: one read, then the one saying EOF
 
 
 def _read_batch(root: Path, events: list[tuple[str, str]]) -> tuple[list[TracepointRecord], int]:
