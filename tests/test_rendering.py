@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import attrs
 import mcp_types as types
 import trio
 from hypothesis import given
@@ -118,6 +119,13 @@ def test_only_results_that_can_hold_no_float_take_the_fast_writer() -> None:
     assert _float_free(BtfTypeDescription) and _float_free(KernelFunction)
     assert not _float_free(ServerStatus)  # seconds are floats
     assert not _float_free(KernelInfo)  # it carries the sources' statuses
+    assert not _float_free(Node)  # refers to itself: not worth deciding
+
+
+@attrs.frozen
+class Node:
+    name: str
+    children: tuple[Node, ...]
 
 
 def test_every_answer_text_is_what_json_dumps_writes(view: View) -> None:

@@ -220,15 +220,16 @@ _PLAIN = (str, int, type(None))  # bool is an int
 @functools.cache
 def _float_free(tp: Any) -> bool:
     """True when no value of type `tp` (a result class or a field's type) can hold a
-    float once unstructured: its JSON text may then be written by pydantic-core."""
+    float once unstructured: its JSON text may then be written by pydantic-core. A class
+    that refers to itself is not (json.dumps writes it), so no answer rests on a guess."""
+    if tp in _float_free_pending:
+        return False
     if isinstance(tp, type) and attrs.has(tp):
         _float_free_pending.add(tp)
         try:
             return all(_float_free(f.type) for f in attrs.fields(attrs.resolve_types(tp)))
         finally:
             _float_free_pending.discard(tp)
-    if tp in _float_free_pending:
-        return True  # a recursive reference: decided where it started
     origin, args = get_origin(tp), get_args(tp)
     if origin is Literal:
         return all(isinstance(a, _PLAIN) for a in args)
