@@ -399,11 +399,6 @@ async def test_events_vanishing_mid_load_are_left_out_and_counted(tmp_path: Path
     assert "40 listed events vanished while reading" in status["summary"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="readers/tracefs.py counts every format file of an unmounted tracefs as a"
-    " vanished event and completes the load with the events read so far",
-)
 async def test_tracefs_unmounted_mid_load_is_not_served_as_complete(tmp_path: Path) -> None:
     count = BATCH + 44
     tracing = _many_events(tmp_path, count)

@@ -105,6 +105,22 @@ def _read_format(path: Path) -> str:
     return b"".join(parts).decode("utf-8", errors="replace")
 
 
+def _still_mounted(root: Path) -> None:
+    """Raise SourceError (not-mounted) when tracefs went away from `root` during a load:
+    its missing format files are then not vanished events but the whole source gone."""
+    if not os.path.exists(root / "available_events"):
+        raise SourceError(
+            SourceFailure(
+                Source.TRACEFS.value,
+                str(root),
+                "not-mounted",
+                "tracefs was unmounted (its available_events file disappeared) while its"
+                " event formats were being read",
+                MOUNT_FIX,
+            )
+        )
+
+
 def _read_batch(root: Path, events: list[tuple[str, str]]) -> tuple[list[TracepointRecord], int]:
     """Read and parse the format files of `events`; returns records and how many vanished."""
     records = []
@@ -115,6 +131,8 @@ def _read_batch(root: Path, events: list[tuple[str, str]]) -> tuple[list[Tracepo
         try:
             raw = _read_format(path)
         except FileNotFoundError:
+            if not vanished:
+                _still_mounted(root)
             vanished += 1  # removed between available_events and now (e.g. a module unloaded)
             continue
         except OSError as exc:
