@@ -157,16 +157,31 @@ def open_regular(path: Path) -> int:
     return fd
 
 
+_READ_SIZE = 65536  # per os.read when the file's size is unknown (procfs, tracefs say 0)
+
+
 def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     """The whole content of the regular file `path` (blocking). Raises OSError
-    (UnsuitableFile past `limit` bytes)."""
-    with open(open_regular(path), "rb") as f:
-        data = f.read(limit + 1)
-    if len(data) > limit:
+    (UnsuitableFile past `limit` bytes).
+
+    Reads with os.read in pieces sized from the file's stated size, so a small file costs
+    a small buffer (a buffered read of `limit` would allocate all of it every time).
+    """
+    fd = open_regular(path)
+    try:
+        piece = max(os.fstat(fd).st_size + 1, _READ_SIZE)
+        parts = []
+        size = 0
+        while size <= limit and (chunk := os.read(fd, min(piece, limit + 1 - size))):
+            parts.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:
         raise UnsuitableFile(
             errno.EFBIG, f"it is larger than {limit} bytes, more than any kernel file"
         )
-    return data
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 CORRUPT_FIX = (

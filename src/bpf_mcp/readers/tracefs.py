@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 from pathlib import Path
@@ -13,14 +12,11 @@ from ..router.indexes import TracefsChunk, TracepointRecord
 from ..sources import TRACEFS_MOUNTS, Source
 from ..tracefs import FormatError, parse_available_events, parse_format
 from .base import (
-    MAX_FILE_BYTES,
     Emit,
     Loaded,
-    UnsuitableFile,
     corrupt,
     failure_from_os_error,
     in_thread,
-    open_regular,
     read_bytes,
 )
 
@@ -79,30 +75,9 @@ def _signature(config: Config) -> tuple[str, str]:
     return str(root), hashlib.blake2b(_read(root, "available_events")).hexdigest()
 
 
-_READ_SIZE = 16384  # more than any format file holds: one read, then the one saying EOF
-
-
 def _read_format(path: Path) -> str:
-    """The text of one small tracefs file (blocking); OSError as the read raises it.
-
-    Read with plain os.read calls: a buffered read of read_bytes's size limit costs a
-    64 MiB allocation per file, which over two thousand format files is most of the load.
-    """
-    fd = open_regular(path)
-    try:
-        parts = []
-        size = 0
-        while chunk := os.read(fd, _READ_SIZE):
-            parts.append(chunk)
-            size += len(chunk)
-            if size > MAX_FILE_BYTES:
-                raise UnsuitableFile(
-                    errno.EFBIG,
-                    f"it is larger than {MAX_FILE_BYTES} bytes, more than any kernel file",
-                )
-    finally:
-        os.close(fd)
-    return b"".join(parts).decode("utf-8", errors="replace")
+    """The text of one event's format file (blocking); OSError as the read raises it."""
+    return read_bytes(path).decode("utf-8", errors="replace")
 
 
 def _still_mounted(root: Path) -> None:
