@@ -242,6 +242,17 @@ class Btf:
             at += 3
         return tuple(result)
 
+    def member_names(self, tid: int) -> tuple[str, ...]:
+        """The member names of a STRUCT or UNION, in declaration order: `members()`
+        without decoding types and offsets (for summaries of many types)."""
+        btf, pos, _ = self._expect(tid, _COMPOSITES, "members")
+        words, strings = btf._words, btf._strings
+        count = words[pos + 1] & 0xFFFF
+        return tuple(
+            strings.get(words[at], tid, "member name")
+            for at in range(pos + 3, pos + 3 + 3 * count, 3)
+        )
+
     def enum_values(self, tid: int) -> tuple[EnumValue, ...]:
         """The enumerators of an ENUM or ENUM64, signed when the kind_flag is set."""
         btf, pos, kind = self._expect(tid, _ENUMS, "enum values")

@@ -103,7 +103,7 @@ def btf_summary(btf: Btf, tid: int) -> BtfTypeSummary:
     kind = btf.kind(tid)
     members = None
     if kind in (Kind.STRUCT, Kind.UNION):
-        members = tuple(m.name for m in btf.members(tid))
+        members = btf.member_names(tid)
     return BtfTypeSummary(
         id=tid,
         name=btf.name(tid),
