@@ -30,8 +30,8 @@ class RawClient:
         self.stdout = self.proc.stdout
         self.next_id = 0
 
-    def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Send one request and return its response object (raises on a JSON-RPC error)."""
+    def send(self, method: str, params: dict[str, Any] | None = None) -> bytes:
+        """Write one request line and read one reply line, unparsed (the timed part)."""
         self.next_id += 1
         message: dict[str, Any] = {"jsonrpc": "2.0", "id": self.next_id, "method": method}
         if params is not None:
@@ -41,10 +41,23 @@ class RawClient:
         line = self.stdout.readline()
         if not line:
             raise RuntimeError("server closed its stdout")
+        return line
+
+    def check(self, method: str, line: bytes) -> dict[str, Any]:
+        """The response object in `line` (raises on a JSON-RPC error or a wrong id)."""
         reply: dict[str, Any] = json.loads(line)
         if "error" in reply:
             raise RuntimeError(f"{method}: {reply['error']}")
+        if reply.get("id") != self.next_id:
+            raise RuntimeError(f"{method}: reply to id {reply.get('id')}, not {self.next_id}")
+        result = reply.get("result", {})
+        if isinstance(result, dict) and result.get("isError"):
+            raise RuntimeError(f"{method}: {result['content'][0]['text']}")
         return reply
+
+    def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Send one request and return its response object (raises on a JSON-RPC error)."""
+        return self.check(method, self.send(method, params))
 
     def initialize(self) -> None:
         self.request(
@@ -71,8 +84,9 @@ class RawClient:
         out = []
         for _ in range(count):
             start = time.perf_counter_ns()
-            self.request(method, params)
+            line = self.send(method, params)
             out.append((time.perf_counter_ns() - start) / 1e6)
+            self.check(method, line)  # parsed and checked outside the timed part
         return out
 
     def rss_mb(self) -> float:

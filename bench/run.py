@@ -246,6 +246,11 @@ def warm_latency(
     )
     report.add(f"## Warm latency over stdio ({mode}; raw JSON-RPC client, {calls} calls each)")
     report.add()
+    report.add(
+        "Each call is timed from writing its request line to reading its reply line; the"
+        " client parses and checks every reply after the clock stops."
+    )
+    report.add()
     report.table(["question", "tool", "p50 ms", "p99 ms", "p50 vs ping"], rows)
     report.add(
         f"RSS of the server with every source indexed, after these {calls * 6} calls: {rss:.0f} MB"
