@@ -11,6 +11,10 @@ here (one request at a time, Content-Length or chunked bodies), so the figure is
 server's cost and not a client library's: on a 2-core machine the load generator competes
 with the server for CPU. `--client sdk` drives it with the mcp SDK's Client instead.
 
+The server is one trio thread, so it can never answer faster than one call per
+`server_cpu_ms_per_call` of its own CPU: `server_capacity_calls_per_second` is that bound,
+the figure to compare with a target when the client and other work share the cores.
+
 Eras: `legacy` initializes one session per client (the 2025 handshake) and then posts
 tools/call with its session id; `modern` posts self-contained 2026-07-28 requests.
 Responses are JSON unless `--sse`. Exit code 1 when any call failed.
@@ -323,6 +327,7 @@ def main() -> int:
         "p99_ms": round(percentile(ordered, 99) * 1000, 2),
         "mean_ms": round(statistics.fmean(ordered) * 1000, 2) if ordered else 0.0,
         "server_cpu_ms_per_call": round(server_cpu / done * 1000, 3) if done else 0.0,
+        "server_capacity_calls_per_second": round(done / server_cpu, 1) if server_cpu else 0.0,
         "client_cpu_ms_per_call": round(client_cpu / done * 1000, 3) if done else 0.0,
         "load_average": round(os.getloadavg()[0], 2),
         "errors": len(stats.errors),
@@ -340,7 +345,9 @@ def main() -> int:
             f" errors {len(stats.errors)}; server RSS {before:.1f} -> {after:.1f} MB"
             f" ({result['rss_growth']:+.1%}); CPU per call: server"
             f" {result['server_cpu_ms_per_call']:.2f} ms, client"
-            f" {result['client_cpu_ms_per_call']:.2f} ms; load average {result['load_average']}"
+            f" {result['client_cpu_ms_per_call']:.2f} ms (server capacity on one core"
+            f" {result['server_capacity_calls_per_second']:.0f} calls/s); load average"
+            f" {result['load_average']}"
         )
     for error in stats.errors[:5]:
         print("  error:", error, file=sys.stderr)
