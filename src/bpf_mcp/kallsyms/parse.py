@@ -10,6 +10,8 @@ Only a text that fails those checks is walked line by line, to name the bad line
 from __future__ import annotations
 
 import array
+import itertools
+import operator
 import re
 import sys
 from operator import itemgetter
@@ -41,13 +43,17 @@ def parse_kallsyms(text: str, *, first_line: int = 1) -> SymbolTable:
         return _parse_run(lines, first_line, with_modules=False)
     # Module symbols (and BPF programs, ftrace trampolines) come in runs, usually after
     # the core kernel's: parse each run of lines of one shape by columns.
+    # One byte per line, 1 where the line holds a tab, found at C speed; each run ends
+    # where the other byte value first appears.
+    tabbed = bytes(map(operator.contains, lines, itertools.repeat("\t")))
     tables: list[SymbolTable] = []
     start = 0
-    for end in range(1, len(lines) + 1):
-        if end < len(lines) and ("\t" in lines[end]) == ("\t" in lines[start]):
-            continue
-        run = lines[start:end]
-        tables.append(_parse_run(run, first_line + start, with_modules="\t" in lines[start]))
+    while start < len(lines):
+        with_modules = tabbed[start] == 1
+        end = tabbed.find(b"\x00" if with_modules else b"\x01", start)
+        if end < 0:
+            end = len(lines)
+        tables.append(_parse_run(lines[start:end], first_line + start, with_modules=with_modules))
         start = end
     return SymbolTable.concat(tables)
 
