@@ -467,8 +467,23 @@ def main() -> int:
         )
     scaling(report, sysroot)
     if args.write:
-        args.write.write_text("\n".join(report.lines) + "\n")
+        text = "\n".join(report.lines) + "\n"
+        args.write.write_text(text + kept_section(args.write))
     return 0
+
+
+KEPT_HEADING = "## Other benchmarks in this repository"
+
+
+def kept_section(path: Path) -> str:
+    """The hand-written section of an existing report (the other bench scripts' results,
+    which this script does not measure), carried over so a rerun does not drop it."""
+    try:
+        old = path.read_text()
+    except OSError:
+        return ""
+    start = old.find(KEPT_HEADING)
+    return "\n" + old[start:].rstrip("\n") + "\n" if start >= 0 else ""
 
 
 if __name__ == "__main__":
