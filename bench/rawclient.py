@@ -99,3 +99,27 @@ class RawClient:
     def close(self) -> None:
         self.stdin.close()
         self.proc.wait(timeout=30)
+
+
+def wait_ready(client: RawClient, *, poll: float = 0.05, timeout: float = 60.0) -> dict[str, float]:
+    """Seconds from spawn until each source was indexed.
+
+    The server's status says how old each source's data is, so the moment it became
+    ready is the reply's time less that age: polling slowly (every `poll` seconds) keeps
+    the polls from competing with the loads they measure, without losing precision. A
+    source that failed reads NaN.
+    """
+    seen: dict[str, float] = {}
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        status = client.call("get_server_status", {})["structuredContent"]
+        now = time.perf_counter() - client.started
+        for source in status["sources"]:
+            if source["state"] == "ready":
+                seen.setdefault(source["source"], now - source["data_age_seconds"])
+            elif source["state"] == "failed":
+                seen.setdefault(source["source"], float("nan"))
+        if len(seen) == len(status["sources"]):
+            return seen
+        time.sleep(poll)
+    raise RuntimeError("sources not ready in time")

@@ -24,7 +24,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.rawclient import RawClient  # noqa: E402
+from bench.rawclient import RawClient, wait_ready  # noqa: E402
 
 FIXTURES = REPO / "fixtures" / "linux-6.18"
 SERVER = [sys.executable, "-m", "bpf_mcp"]
@@ -73,29 +73,6 @@ class Report:
 
 def server_command(sysroot: Path) -> list[str]:
     return [*SERVER, "--sysroot", str(sysroot)]
-
-
-def wait_ready(client: RawClient, timeout: float = 60.0) -> dict[str, float]:
-    """Seconds from spawn until each source was indexed.
-
-    The server's status says how old each source's data is, so the moment it became
-    ready is the reply's time less that age: polling slowly (every 50 ms) keeps the
-    polls from competing with the loads they measure, without losing precision.
-    """
-    seen: dict[str, float] = {}
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        status = client.call("get_server_status", {})["structuredContent"]
-        now = time.perf_counter() - client.started
-        for source in status["sources"]:
-            if source["state"] == "ready":
-                seen.setdefault(source["source"], now - source["data_age_seconds"])
-            elif source["state"] == "failed":
-                seen.setdefault(source["source"], float("nan"))
-        if len(seen) == len(status["sources"]):
-            return seen
-        time.sleep(0.05)
-    raise RuntimeError("sources not ready in time")
 
 
 def cold_start(report: Report, sysroot: Path, runs: int) -> None:

@@ -26,7 +26,7 @@ import trio
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.rawclient import RawClient  # noqa: E402
+from bench.rawclient import RawClient, wait_ready  # noqa: E402
 from bpf_mcp import Config, open_bpf_mcp  # noqa: E402
 from bpf_mcp.api import default_readers  # noqa: E402
 from bpf_mcp.readers.base import Emit, Loaded, Reader  # noqa: E402
@@ -94,20 +94,9 @@ def in_process(sysroot: Path, only: str | None, poll: float) -> dict[str, float]
 def server(sysroot: Path, poll: float) -> dict[str, float]:
     client = RawClient([sys.executable, "-m", "bpf_mcp", "--sysroot", str(sysroot)])
     client.initialize()
-    first = time.perf_counter()
-    seen: dict[str, float] = {}
-    while True:
-        status = client.call("get_server_status", {})["structuredContent"]
-        now = (time.perf_counter() - first) * 1000
-        for source in status["sources"]:
-            if source["state"] == "ready":
-                # Ready when its data's age began: slow polls then lose no precision.
-                seen.setdefault(source["source"], now - source["data_age_seconds"] * 1000)
-            elif source["state"] == "failed":
-                seen.setdefault(source["source"], now)
-        if len(seen) == len(status["sources"]):
-            break
-        time.sleep(poll / 1000)
+    first = time.perf_counter() - client.started
+    ready = wait_ready(client, poll=poll / 1000)
+    seen = {source: (at - first) * 1000 for source, at in ready.items()}
     seen["(rss MB)"] = client.rss_mb()
     client.close()
     return seen
