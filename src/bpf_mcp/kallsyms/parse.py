@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import array
 import itertools
-import operator
 import re
 import sys
-from operator import itemgetter
+from operator import contains, itemgetter
 from typing import NoReturn
 
 from bpf_mcp.kallsyms.errors import KallsymsError
@@ -42,10 +41,9 @@ def parse_kallsyms(text: str, *, first_line: int = 1) -> SymbolTable:
     if "\t" not in body:
         return _parse_run(lines, first_line, with_modules=False)
     # Module symbols (and BPF programs, ftrace trampolines) come in runs, usually after
-    # the core kernel's: parse each run of lines of one shape by columns.
-    # One byte per line, 1 where the line holds a tab, found at C speed; each run ends
-    # where the other byte value first appears.
-    tabbed = bytes(map(operator.contains, lines, itertools.repeat("\t")))
+    # the core kernel's: parse each run of lines of one shape by columns. One byte per
+    # line says whether it holds a tab; a run ends where the other byte value appears.
+    tabbed = bytes(map(contains, lines, itertools.repeat("\t")))
     tables: list[SymbolTable] = []
     start = 0
     while start < len(lines):
