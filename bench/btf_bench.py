@@ -72,9 +72,9 @@ def rss():
     for line in open("/proc/self/status"):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
-import bpf_mcp.btf, bpf_mcp.router.indexes, bpf_mcp.router.btf_answers
+import bpf_mcp.btf, bpf_mcp.index.indexes, bpf_mcp.answers.btf
 from bpf_mcp.btf import parse_btf
-from bpf_mcp.router.indexes import BtfIndex
+from bpf_mcp.index.indexes import BtfIndex
 before = rss()
 data = open(sys.argv[1], "rb").read()
 index = BtfIndex.build([parse_btf(data)])
@@ -104,10 +104,10 @@ def main() -> int:
     btf_file = args.btf or (LIVE if os.access(LIVE, os.R_OK) else FIXTURE)
     runs = args.runs
 
+    from bpf_mcp.answers.btf import describe_btf_type, generate_c_header, get_btf_types
     from bpf_mcp.btf import parse_btf
+    from bpf_mcp.index.indexes import BtfIndex
     from bpf_mcp.queries import DescribeBtfType, GenerateCHeader, GetBtfTypes
-    from bpf_mcp.router.btf_answers import describe_btf_type, generate_c_header, get_btf_types
-    from bpf_mcp.router.indexes import BtfIndex
 
     data = btf_file.read_bytes()
     parse_ms = median_ms(lambda: parse_btf(data), runs)

@@ -365,8 +365,8 @@ def btf_prefix(blob: bytes, fraction: float) -> bytes:
 
 def scaling(report: Report, sysroot: Path) -> None:
     from bpf_mcp.btf import parse_btf
+    from bpf_mcp.index.indexes import KallsymsIndex
     from bpf_mcp.kallsyms import parse_kallsyms
-    from bpf_mcp.router.indexes import KallsymsIndex
 
     blob = (sysroot / "sys/kernel/btf/vmlinux").read_bytes()
     rows = []

@@ -134,7 +134,7 @@ def fuzz_tools(examples: int, seed: int, count: Count) -> None:
     from bpf_mcp.api import open_bpf_mcp
     from bpf_mcp.config import Config
     from bpf_mcp.tools import TOOLS
-    from bpf_mcp.transports.mcp_app import call_tool
+    from bpf_mcp.transports.server import call_tool
 
     names = [tool.name for tool in TOOLS]
     keys: dict[str, list[str]] = {

@@ -18,7 +18,7 @@ import trio
 
 from bpf_mcp.api import open_bpf_mcp
 from bpf_mcp.config import Config
-from bpf_mcp.transports.mcp_app import call_tool
+from bpf_mcp.transports.server import call_tool
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures" / "linux-6.18"

@@ -10,16 +10,16 @@ import pytest
 
 from bpf_mcp.btf import parse_btf
 from bpf_mcp.config import Config
+from bpf_mcp.index import Indexes, View
+from bpf_mcp.index.indexes import BtfIndex, KallsymsIndex, TracefsIndex
 from bpf_mcp.kallsyms import parse_kallsyms
 from bpf_mcp.readers.reference import default_path
 from bpf_mcp.readers.system import collect
 from bpf_mcp.readers.tracefs import _read_batch, locate
 from bpf_mcp.reference import parse_reference
-from bpf_mcp.router.answers import View
-from bpf_mcp.router.indexes import BtfIndex, KallsymsIndex, TracefsChunk, TracefsIndex
 from bpf_mcp.sources import Source
 from bpf_mcp.status import SourceStatus
-from bpf_mcp.tracefs import parse_available_events
+from bpf_mcp.tracefs import TracefsChunk, parse_available_events
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_ROOT = REPO / "fixtures" / "linux-6.18"
@@ -35,13 +35,17 @@ def build_view(sysroot: Path) -> View:
     btf = parse_btf((sysroot / "sys/kernel/btf/vmlinux").read_bytes())
     now = time.time()
     return View(
-        indexes={
-            Source.TRACEFS: TracefsIndex.build([TracefsChunk(str(tracefs_root), tuple(records))]),
-            Source.KALLSYMS: KallsymsIndex.build([kallsyms]),
-            Source.BTF: BtfIndex(btf),
-            Source.REFERENCE: parse_reference(default_path().read_text()),
-            Source.SYSTEM: collect(config),
-        },
+        indexes=Indexes.of(
+            {
+                Source.TRACEFS: TracefsIndex.build(
+                    [TracefsChunk(str(tracefs_root), tuple(records))]
+                ),
+                Source.KALLSYMS: KallsymsIndex.build([kallsyms]),
+                Source.BTF: BtfIndex.build([btf]),
+                Source.REFERENCE: parse_reference(default_path().read_text()),
+                Source.SYSTEM: collect(config),
+            }
+        ),
         statuses={s: SourceStatus(s, "ready", now, loaded_at=now) for s in Source},
         sysroot=str(sysroot),
     )

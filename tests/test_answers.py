@@ -5,11 +5,15 @@ from __future__ import annotations
 import struct
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 
+from bpf_mcp.answers import answer
 from bpf_mcp.errors import InvalidArgument, SourceFailure
+from bpf_mcp.index import Indexes, View
+from bpf_mcp.index.indexes import KallsymsIndex
 from bpf_mcp.kallsyms import parse_kallsyms
 from bpf_mcp.queries import (
     GetBtfTypes,
@@ -19,16 +23,14 @@ from bpf_mcp.queries import (
     ListKernelFunctions,
     ListTracepoints,
 )
-from bpf_mcp.router.answers import View, answer
-from bpf_mcp.router.indexes import KallsymsIndex
 from bpf_mcp.sources import Source
 
 
-def walk_all(view: View, query: object, limit: int = 1000) -> list[object]:
+def walk_all(view: View, query: Any, limit: int = 1000) -> list[object]:
     items: list[object] = []
     offset: int | None = 0
     while offset is not None:
-        result = answer(attrs.evolve(query, offset=offset, limit=limit), view)  # type: ignore[misc]
+        result = answer(attrs.evolve(query, offset=offset, limit=limit), view)
         items.extend(result.items)
         offset = result.next_offset
     return items
@@ -117,7 +119,7 @@ def test_hidden_addresses_are_null_with_a_reason(view: View) -> None:
     table = parse_kallsyms(
         "0000000000000000 T vfs_read\n0000000000000000 t helper\n0000000000000000 D data\n"
     )
-    hidden = attrs.evolve(view, indexes={Source.KALLSYMS: KallsymsIndex.build([table])})
+    hidden = attrs.evolve(view, indexes=Indexes(kallsyms=KallsymsIndex.build([table])))
     result = answer(ListKernelFunctions(), hidden)
     assert result.total == 2
     assert all(f.address is None for f in result.items)
@@ -211,7 +213,7 @@ def test_map_types_from_btf(view: View) -> None:
 
 def test_builtin_table_when_btf_failed(view: View) -> None:
     failure = SourceFailure("btf", "/sys/kernel/btf/vmlinux", "missing", "gone", "fix it")
-    indexes: dict[Source, object] = {k: v for k, v in view.indexes.items() if k != Source.BTF}
+    indexes = attrs.evolve(view.indexes, btf=None)
     statuses = dict(view.statuses)
     statuses[Source.BTF] = attrs.evolve(statuses[Source.BTF], state="failed", failure=failure)
     degraded = attrs.evolve(view, indexes=indexes, statuses=statuses)

@@ -11,16 +11,17 @@ import attrs
 import pytest
 import trio
 
+from bpf_mcp.answers import answer
+from bpf_mcp.answers import btf as btf_answers
+from bpf_mcp.answers.btf import MAX_HEADER_BYTES
 from bpf_mcp.config import Config
 from bpf_mcp.convert import structure_arguments, unstructure
 from bpf_mcp.errors import InvalidArgument, NotFound
+from bpf_mcp.index import View
+from bpf_mcp.index.indexes import BtfIndex, build_index
 from bpf_mcp.queries import DescribeBtfType, GenerateCHeader, GetBtfTypes
 from bpf_mcp.readers.btf import BtfReader
 from bpf_mcp.results import BtfTypeDescription, CHeader
-from bpf_mcp.router import btf_answers
-from bpf_mcp.router.answers import View, answer
-from bpf_mcp.router.btf_answers import MAX_HEADER_BYTES
-from bpf_mcp.router.indexes import build_index
 from bpf_mcp.sources import Source
 
 from .conftest import REPO, build_view
@@ -222,10 +223,10 @@ def module_view(tmp_path_factory: pytest.TempPathFactory, fixture_root: Path) ->
     shutil.copytree(fixture_root, root, dirs_exist_ok=True, symlinks=True)
     shutil.copy(MODULE_BLOB, root / "sys/kernel/btf/bpf_testmod")
     base = build_view(root)
-    return attrs.evolve(base, indexes={**base.indexes, Source.BTF: module_index(root)})
+    return attrs.evolve(base, indexes=attrs.evolve(base.indexes, btf=module_index(root)))
 
 
-def module_index(root: Path) -> object:
+def module_index(root: Path) -> BtfIndex:
     """The BTF index built the way the reader and router build it."""
     chunks: list[object] = []
 
@@ -238,7 +239,9 @@ def module_index(root: Path) -> object:
 
     summary = trio.run(load)
     assert "1 module" in summary
-    return build_index(Source.BTF, chunks)
+    index = build_index(Source.BTF, chunks)
+    assert isinstance(index, BtfIndex)
+    return index
 
 
 def test_module_types_are_listed_with_their_object(module_view: View) -> None:

@@ -11,13 +11,15 @@ import pytest
 import trio
 from mcp import Client, MCPError
 
+from bpf_mcp.answers import answer
 from bpf_mcp.api import BpfMcp, open_bpf_mcp
 from bpf_mcp.config import Config
+from bpf_mcp.index import View
 from bpf_mcp.queries import CompleteNames
-from bpf_mcp.router.answers import View, answer
 from bpf_mcp.tools import TOOLS
 from bpf_mcp.transports import catalog
-from bpf_mcp.transports.mcp_app import build_server, select_tools
+from bpf_mcp.transports.protocol import select_tools
+from bpf_mcp.transports.server import build_server
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "linux-6.18"
 

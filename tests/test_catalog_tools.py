@@ -9,8 +9,11 @@ from typing import Any
 import attrs
 import pytest
 
+from bpf_mcp.answers import answer
+from bpf_mcp.answers.catalog import annotation
 from bpf_mcp.btf import Btf, Kind
 from bpf_mcp.errors import SourceFailure
+from bpf_mcp.index import View
 from bpf_mcp.queries import (
     GetKernelFunction,
     GetKernelInfo,
@@ -22,8 +25,6 @@ from bpf_mcp.queries import (
     ListKfuncs,
 )
 from bpf_mcp.reference import ReferenceData
-from bpf_mcp.router.answers import View, answer
-from bpf_mcp.router.catalog import annotation
 from bpf_mcp.sources import Source
 from bpf_mcp.status import SourceStatus
 
@@ -43,7 +44,7 @@ def without_btf(view: View) -> View:
     )
     return attrs.evolve(
         view,
-        indexes={k: v for k, v in view.indexes.items() if k != Source.BTF},
+        indexes=attrs.evolve(view.indexes, btf=None),
         statuses={**view.statuses, Source.BTF: failed},
     )
 
@@ -76,7 +77,7 @@ def test_kfuncs_and_their_annotations(view: View) -> None:
     fastcall = {k.name for k in kfuncs if "bpf_fastcall" in k.tags}
     assert fastcall == {"bpf_cast_to_kern_ctx", "bpf_rdonly_cast"}
     seen = {p.annotation for k in kfuncs for p in k.params if p.annotation}
-    reference: ReferenceData = view.indexes[Source.REFERENCE]
+    reference: ReferenceData = view.reference
     assert seen <= {note.name for note in reference.kfunc_annotations}
     assert "btf/vmlinux" in answer(ListKfuncs(limit=1), view).source
 
@@ -101,10 +102,10 @@ def test_annotation_suffixes(name: str, expected: str | None) -> None:
 
 
 def test_unknown_annotation_is_said_unknown(view: View) -> None:
-    from bpf_mcp.router.catalog import kfunc
+    from bpf_mcp.answers.catalog import kfunc
 
-    reference: ReferenceData = attrs.evolve(view.indexes[Source.REFERENCE], kfunc_annotations=())
-    btf = view.indexes[Source.BTF].btf
+    reference: ReferenceData = attrs.evolve(view.reference, kfunc_annotations=())
+    btf = view.btf.btf
     (tid,) = [i for i in btf.find("bpf_dynptr_slice") if btf.kind(i) is Kind.FUNC]
     params = {p.name: p for p in kfunc(btf, tid, reference).params}
     assert params["buffer__szk"].annotation == "__szk"
@@ -142,7 +143,7 @@ def test_helpers_fall_back_to_the_builtin_table(view: View) -> None:
 
 def test_attach_and_link_types(view: View) -> None:
     page = answer(ListBpfAttachTypes(), view)
-    btf = view.indexes[Source.BTF].btf
+    btf = view.btf.btf
     assert len(page.attach_types) == enum_count(btf, "bpf_attach_type") == 58
     assert len(page.link_types) == enum_count(btf, "bpf_link_type") == 15
     assert page.source == "kernel-btf" and page.note is None
@@ -228,7 +229,7 @@ def test_kernel_info_reports_unmounted_file_systems(view: View, tmp_path: Any) -
     from bpf_mcp.readers.system import collect
 
     bare = attrs.evolve(
-        view, indexes={**view.indexes, Source.SYSTEM: collect(Config(sysroot=tmp_path))}
+        view, indexes=attrs.evolve(view.indexes, system=collect(Config(sysroot=tmp_path)))
     )
     info = answer(GetKernelInfo(), bare)
     assert info.release is None and info.config_source is None
@@ -245,7 +246,7 @@ def test_kernel_info_reports_unmounted_file_systems(view: View, tmp_path: Any) -
 
 @pytest.mark.live
 def test_live_counts_equal_the_kernel_btf(live_view: View) -> None:
-    btf: Btf = live_view.indexes[Source.BTF].btf
+    btf: Btf = live_view.btf.btf
     kfunc_ids = {btf.ref(t) for t in btf.ids_of_kind(Kind.DECL_TAG) if btf.name(t) == "bpf_kfunc"}
     assert answer(ListKfuncs(), live_view).total == len(kfunc_ids)
     assert answer(ListBpfHelpers(), live_view).total == enum_count(btf, "bpf_func_id") - 1
@@ -266,9 +267,9 @@ def test_live_counts_equal_the_kernel_btf(live_view: View) -> None:
 def test_live_every_kprobe_verdict_says_why(live_view: View) -> None:
     """On a kernel built without kprobes, no function is kprobe-able, and each verdict
     gives that reason."""
-    from bpf_mcp.router.attach import kprobe_support
+    from bpf_mcp.answers.attach import kprobe_support
 
-    if not any(f.level == "no" for f in kprobe_support(live_view.indexes[Source.SYSTEM])):
+    if not any(f.level == "no" for f in kprobe_support(live_view.system)):
         pytest.skip("this kernel has kprobes")
     assert answer(ListKernelFunctions(attachable="kprobe"), live_view).total == 0
     assert answer(ListKernelFunctions(attachable="kretprobe"), live_view).total == 0
@@ -281,7 +282,7 @@ def test_live_every_kprobe_verdict_says_why(live_view: View) -> None:
 
 @pytest.mark.live
 def test_live_unreadable_function_list_leaves_fentry_unknown(live_view: View) -> None:
-    facts = live_view.indexes[Source.SYSTEM]
+    facts = live_view.system
     fact = facts.file("ftrace functions")
     if fact is None or fact.readable:
         pytest.skip("available_filter_functions is readable here: fentry verdicts are decided")

@@ -10,14 +10,15 @@ from typing import Any
 import attrs
 import pytest
 
+from bpf_mcp.answers import answer
+from bpf_mcp.answers.attach import Finding, decide
 from bpf_mcp.btf import Kind
 from bpf_mcp.errors import NotFound, SourceUnavailable
+from bpf_mcp.index import View
+from bpf_mcp.index.indexes import KallsymsIndex
 from bpf_mcp.kallsyms import base_name, is_clone
 from bpf_mcp.queries import GetKernelFunction, ListKernelFunctions
 from bpf_mcp.results import AttachVerdict, KernelFunctionDetail
-from bpf_mcp.router.answers import View, answer
-from bpf_mcp.router.attach import Finding, decide
-from bpf_mcp.router.indexes import KallsymsIndex
 from bpf_mcp.sources import Source
 from bpf_mcp.system import SystemFacts
 
@@ -99,8 +100,8 @@ def test_only_clones(view: View) -> None:
 
 
 def test_btf_function_missing_from_kallsyms(view: View) -> None:
-    btf = view.indexes[Source.BTF].btf
-    index: KallsymsIndex = view.indexes[Source.KALLSYMS]
+    btf = view.btf.btf
+    index: KallsymsIndex = view.kallsyms
     names = index.table.names
     present = {base_name(names[row]) for row in index.functions}
     name = next(btf.name(tid) for tid in btf.ids_of_kind(Kind.FUNC) if btf.name(tid) not in present)
@@ -112,7 +113,7 @@ def test_btf_function_missing_from_kallsyms(view: View) -> None:
 
 
 def test_repeated_name_is_a_caveat(view: View) -> None:
-    index: KallsymsIndex = view.indexes[Source.KALLSYMS]
+    index: KallsymsIndex = view.kallsyms
     names = [index.table.names[row] for row in index.functions]
     name = next(a for a, b in itertools.pairwise(names) if a == b and not is_clone(a))
     detail = function(view, name)
@@ -152,7 +153,7 @@ def test_attachable_kprobe_is_empty_here(view: View) -> None:
 def test_attachable_fentry_keeps_unknowns_with_their_verdicts(view: View) -> None:
     result = answer(ListKernelFunctions(pattern="vfs_", attachable="fentry"), view)
     assert result.total > 0
-    assert all(item.verdict.verdict == "unknown" for item in result.items)
+    assert all(item.verdict and item.verdict.verdict == "unknown" for item in result.items)
     assert all(item.has_btf for item in result.items)
 
     def listed(name: str) -> bool:
@@ -165,30 +166,28 @@ def test_attachable_fentry_keeps_unknowns_with_their_verdicts(view: View) -> Non
 
 
 def test_btf_filters_need_btf(view: View) -> None:
-    without_btf = attrs.evolve(
-        view, indexes={k: v for k, v in view.indexes.items() if k != Source.BTF}
-    )
+    without_btf = attrs.evolve(view, indexes=attrs.evolve(view.indexes, btf=None))
     with pytest.raises(SourceUnavailable, match="BTF"):
         answer(ListKernelFunctions(has_btf=True), without_btf)
 
 
 def test_filters_wait_only_for_the_sources_they_read() -> None:
-    assert ListKernelFunctions().prefers == frozenset()
-    assert ListKernelFunctions(has_btf=True).prefers == {Source.BTF}
-    assert ListKernelFunctions(attachable="kprobe").prefers == {Source.SYSTEM}
-    assert ListKernelFunctions(attachable="fentry").prefers == {Source.BTF, Source.SYSTEM}
+    assert ListKernelFunctions().preferred() == frozenset()
+    assert ListKernelFunctions(has_btf=True).preferred() == {Source.BTF}
+    assert ListKernelFunctions(attachable="kprobe").preferred() == {Source.SYSTEM}
+    assert ListKernelFunctions(attachable="fentry").preferred() == {Source.BTF, Source.SYSTEM}
 
 
 # -- the rules, one fact at a time -----------------------------------------------------------
 
 
 def with_facts(view: View, **changes: Any) -> View:
-    facts: SystemFacts = attrs.evolve(view.indexes[Source.SYSTEM], **changes)
-    return attrs.evolve(view, indexes={**view.indexes, Source.SYSTEM: facts})
+    facts: SystemFacts = attrs.evolve(view.system, **changes)
+    return attrs.evolve(view, indexes=attrs.evolve(view.indexes, system=facts))
 
 
 def kprobe_kernel(view: View, **changes: Any) -> View:
-    facts: SystemFacts = view.indexes[Source.SYSTEM]
+    facts: SystemFacts = view.system
     config = {**(facts.config or {}), "CONFIG_KPROBES": "y", "CONFIG_KPROBE_EVENTS": "y"}
     pmus = (*(facts.pmus or ()), "kprobe")
     return with_facts(view, config=config, pmus=pmus, kprobe_events=True, **changes)
@@ -210,7 +209,7 @@ def test_kprobe_unknown_without_the_blacklist(view: View) -> None:
 
 def test_kprobe_events_off_or_lockdown_rule_kprobes_out(view: View) -> None:
     here = kprobe_kernel(view, kprobe_blacklist=frozenset())
-    facts: SystemFacts = here.indexes[Source.SYSTEM]
+    facts: SystemFacts = here.system
     no_events = with_facts(here, config={**(facts.config or {}), "CONFIG_KPROBE_EVENTS": "n"})
     assert verdict(function(no_events, "vfs_read"), "kprobe").verdict == "no"
     locked = with_facts(here, lockdown="confidentiality")
@@ -234,7 +233,7 @@ def test_fentry_decided_by_available_filter_functions(view: View) -> None:
 
 
 def test_fentry_needs_the_jit_and_function_tracing(view: View) -> None:
-    facts: SystemFacts = view.indexes[Source.SYSTEM]
+    facts: SystemFacts = view.system
     listed = frozenset({"vfs_read"})
     no_jit = with_facts(
         view, config={**(facts.config or {}), "CONFIG_BPF_JIT": "n"}, filter_functions=listed
@@ -247,12 +246,12 @@ def test_fentry_needs_the_jit_and_function_tracing(view: View) -> None:
 
 
 def test_hidden_addresses_leave_the_text_area_unknown(view: View) -> None:
-    index: KallsymsIndex = view.indexes[Source.KALLSYMS]
+    index: KallsymsIndex = view.kallsyms
     table = index.table
     hidden_table = attrs.evolve(table, addresses=type(table.addresses)("Q", bytes(8 * len(table))))
-    hidden = attrs.evolve(index, table=hidden_table)
+    hidden = KallsymsIndex.build([hidden_table])
     here = with_facts(
-        attrs.evolve(view, indexes={**view.indexes, Source.KALLSYMS: hidden}),
+        attrs.evolve(view, indexes=attrs.evolve(view.indexes, kallsyms=hidden)),
         filter_functions=frozenset({"start_kernel"}),
     )
     detail = function(here, "start_kernel")
@@ -262,7 +261,7 @@ def test_hidden_addresses_leave_the_text_area_unknown(view: View) -> None:
 
 
 def test_without_system_facts_every_verdict_is_unknown_or_no(view: View) -> None:
-    bare = attrs.evolve(view, indexes={k: v for k, v in view.indexes.items() if k != Source.SYSTEM})
+    bare = attrs.evolve(view, indexes=attrs.evolve(view.indexes, system=None))
     for v in function(bare, "vfs_read").verdicts:
         assert v.verdict == "unknown" and v.settle
 

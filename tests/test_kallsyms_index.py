@@ -6,11 +6,10 @@ use; these tests rebuild both the obvious way and compare.
 
 from __future__ import annotations
 
-import attrs
 import pytest
 
+from bpf_mcp.index.indexes import KallsymsIndex
 from bpf_mcp.kallsyms import SymbolTable, parse_kallsyms
-from bpf_mcp.router.indexes import KallsymsIndex
 
 from .conftest import FIXTURE_ROOT
 
@@ -41,7 +40,6 @@ def test_orders_equal_an_eager_build(table: SymbolTable) -> None:
     index = KallsymsIndex.build([table])
     assert list(index.functions) == functions
     assert list(index.with_padding) == with_padding
-    assert index.with_padding is index.with_padding  # built once
 
 
 def test_searches_equal_a_scan(table: SymbolTable) -> None:
@@ -71,12 +69,3 @@ def test_small_tables() -> None:
         part = parse_kallsyms("".join(lines))
         built = KallsymsIndex.build([part])
         assert (list(built.functions), list(built.with_padding)) == eager(part)
-
-
-def test_evolved_index_builds_its_own_padding(table: SymbolTable) -> None:
-    index = KallsymsIndex.build([table])
-    assert len(index.with_padding) > len(index.functions)
-    fewer = parse_kallsyms("0000000000000010 t __pfx_a\n0000000000000020 t a\n")
-    other = attrs.evolve(index, table=fewer, functions=KallsymsIndex.build([fewer]).functions)
-    assert list(other.with_padding) == [0, 1]
-    assert other == KallsymsIndex.build([fewer])

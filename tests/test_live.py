@@ -7,11 +7,13 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bpf_mcp.answers import answer
+from bpf_mcp.index import View
 from bpf_mcp.queries import GetBtfTypes, ListBpfMapTypes, ListBpfProgramTypes, ListTracepoints
-from bpf_mcp.router.answers import View, answer
 
 pytestmark = pytest.mark.live
 
@@ -49,7 +51,10 @@ def test_btf_named_total_equals_bpftool(
     [(ListBpfProgramTypes(), "bpf_prog_type"), (ListBpfMapTypes(), "bpf_map_type")],
 )
 def test_enums_equal_bpftool_minus_sentinels(
-    live_view: View, bpftool_types: list[dict[str, object]], query: object, enum: str
+    live_view: View,
+    bpftool_types: list[dict[str, object]],
+    query: Any,
+    enum: str,
 ) -> None:
     (found,) = [t for t in bpftool_types if t["kind"] == "ENUM" and t["name"] == enum]
     expected = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bpf_mcp.router.paging import page, substring_matcher, window
+from bpf_mcp.answers.paging import page, substring_matcher, window
 
 
 @given(st.integers(0, 300), st.integers(1, 50))

@@ -6,7 +6,7 @@ import platform
 
 import pytest
 
-from bpf_mcp.router import indexes
+from bpf_mcp.index import indexes
 
 
 def test_release_freed_memory_runs() -> None:

@@ -15,26 +15,26 @@ import trio
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bpf_mcp.answers import answer
 from bpf_mcp.api import open_bpf_mcp
 from bpf_mcp.config import Config
 from bpf_mcp.convert import (
-    Rendered,
     _dumps,
     _float_free,
-    _RenderMemo,
     render,
     structure_arguments,
     unstructure,
 )
 from bpf_mcp.errors import BpfMcpError
+from bpf_mcp.index import View
 from bpf_mcp.kallsyms import parse_kallsyms
 from bpf_mcp.readers.base import Emit, Loaded
 from bpf_mcp.results import BtfTypeDescription, KernelFunction, KernelInfo, ServerStatus
-from bpf_mcp.router.answers import View, answer
-from bpf_mcp.router.budget import answer_size, text_size
 from bpf_mcp.sources import Source
 from bpf_mcp.tools import TOOLS
-from bpf_mcp.transports.mcp_app import call_tool, wire_result
+from bpf_mcp.transports.budget import answer_size, text_size
+from bpf_mcp.transports.protocol import wire_result
+from bpf_mcp.transports.server import call_tool
 
 README_FILE = Path(__file__).resolve().parent.parent / "README.md"
 EXAMPLE = re.compile(r"<!-- example: (\w+) (\{.*\}) -->")
@@ -49,33 +49,11 @@ def function(name: str) -> KernelFunction:
     return KernelFunction(name, None, None, "T", None, None)
 
 
-def test_a_render_is_shared_while_its_value_lives() -> None:
+def test_a_render_is_the_value_as_json() -> None:
     value = function("vfs_read")
-    first = render(value)
-    assert render(value) is first
-    assert first.payload == unstructure(value)
-    assert json.loads(first.text) == first.payload
-
-
-def test_an_id_reused_by_a_new_value_gets_its_own_render() -> None:
-    seen: set[int] = set()
-    for i in range(50):
-        value = function(f"f{i}")
-        assert render(value).payload["name"] == f"f{i}"
-        seen.add(id(value))
-        del value  # freed at once: results hold no reference cycles
-    assert len(seen) < 50  # freed ids were reused: the case the weak references guard
-
-
-def test_the_memo_holds_a_bounded_amount_of_text() -> None:
-    memo = _RenderMemo(max_chars=100)
-    values = [function(f"f{i}") for i in range(10)]
-    for value in values:
-        memo.put(value, Rendered(None, "x" * 30))
-    assert memo.chars <= 100 and len(memo) == 3
-    assert memo.get(values[0]) is None and memo.get(values[-1]) is not None
-    del values, value
-    assert len(memo) == 0 and memo.chars == 0
+    rendered = render(value)
+    assert rendered.payload == unstructure(value)
+    assert json.loads(rendered.text) == rendered.payload
 
 
 def test_the_wire_form_is_what_the_sdk_would_dump() -> None:
@@ -150,11 +128,11 @@ async def test_no_stale_payload_after_the_index_is_swapped() -> None:
         with trio.fail_after(10):
             first = await call_tool(handle, "list_kernel_functions", arguments)
             again = await call_tool(handle, "list_kernel_functions", arguments)
-            assert again.structured_content is first.structured_content  # one render
+            assert again.structured_content == first.structured_content
             reader.text += "ffffffff81000100 T vfs_write\n"
             while (  # noqa: ASYNC110 - each answer must be old or new, never a mix
                 swapped := await call_tool(handle, "list_kernel_functions", arguments)
-            ).structured_content is first.structured_content:
+            ).structured_content == first.structured_content:
                 await trio.sleep(0.01)
     assert swapped.structured_content is not None
     assert [f["name"] for f in swapped.structured_content["items"]] == ["vfs_read", "vfs_write"]

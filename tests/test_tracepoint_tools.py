@@ -11,12 +11,12 @@ from pathlib import Path
 import attrs
 import pytest
 
+from bpf_mcp.answers import answer
 from bpf_mcp.errors import InvalidArgument, NotFound
+from bpf_mcp.index import View
+from bpf_mcp.index.indexes import TracefsIndex
 from bpf_mcp.queries import GetTracepoint, ListRawTracepoints
 from bpf_mcp.results import TracepointDetail
-from bpf_mcp.router.answers import View, answer
-from bpf_mcp.router.indexes import TracefsIndex
-from bpf_mcp.sources import Source
 
 from .conftest import live_readable
 
@@ -92,7 +92,7 @@ def test_unknown_names_get_near_matches(view: View) -> None:
 
 
 def test_without_btf_the_answer_still_stands(view: View) -> None:
-    bare = attrs.evolve(view, indexes={k: v for k, v in view.indexes.items() if k != Source.BTF})
+    bare = attrs.evolve(view, indexes=attrs.evolve(view.indexes, btf=None))
     tp = tracepoint(bare, "sched:sched_switch")
     assert tp.raw_tracepoint is None
     assert all(f.resolved_type is None for f in tp.fields)
@@ -140,7 +140,7 @@ def test_context_structs_compile_with_the_recorded_offsets(
     ).stdout
     (tmp_path / "vmlinux.h").write_text(header)
     lines = ['#include "vmlinux.h"']
-    index: TracefsIndex = view.indexes[Source.TRACEFS]
+    index: TracefsIndex = view.tracefs
     for record in index.records:
         tp = tracepoint(view, record.name)
         lines.append(tp.context_struct)
@@ -201,7 +201,7 @@ def test_fields_equal_bpftrace(live_view: View) -> None:
     expected = _bpftrace_fields()
     if not expected:
         pytest.skip("bpftrace listed no tracepoints (it needs root and tracefs)")
-    index: TracefsIndex = live_view.indexes[Source.TRACEFS]
+    index: TracefsIndex = live_view.tracefs
     compared = 0
     for record in index.records:
         if record.name not in expected:

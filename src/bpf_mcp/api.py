@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TypeVar, cast
 
 import trio
 
 from .config import Config
 from .errors import ServerClosed, SourceLoadTimeout
 from .messages import Reply, Request, RouterMessage
-from .queries import GetServerStatus
+from .queries import GetServerStatus, Query
 from .readers.base import Reader
 from .readers.btf import BtfReader
 from .readers.kallsyms import KallsymsReader
@@ -23,6 +23,8 @@ from .results import ServerStatus
 from .router.actor import serve_router
 
 INBOX_SIZE = 64
+
+R = TypeVar("R")
 
 
 def default_readers() -> list[Reader]:
@@ -43,19 +45,21 @@ class BpfMcp:
         self._inbox = inbox
         self._limiter = trio.CapacityLimiter(config.max_in_flight)
 
-    async def query(self, query: Any) -> Any:
-        """Answer one query (a value from `bpf_mcp.queries`) with its result value.
+    async def query(self, query: Query[R]) -> R:
+        """Answer one query (a value from `bpf_mcp.queries`) with its whole result value.
 
         Waits up to `config.load_wait` seconds for sources that are still loading. Raises
         the project's errors: InvalidArgument, NotFound, SourceUnavailable (a source failed;
-        the message names the fix), SourceLoadTimeout, ServerClosed. Cancellation is safe:
-        the router's late answer is dropped.
+        the message names the fix), SourceLoadTimeout, ServerClosed. A bug in bpf-mcp
+        raises the exception it caused, traceback included; nothing is logged here.
+        Cancellation is safe: the router's late answer is dropped.
         """
         async with self._limiter:
-            reply_send, reply_receive = trio.open_memory_channel[Reply](1)
+            reply_send, reply_receive = trio.open_memory_channel[Reply[R]](1)
             with reply_receive:
                 try:
-                    await self._inbox.send(Request(query, reply_send))
+                    request: Request[R] = Request(query, reply_send)
+                    await self._inbox.send(request)
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
                     raise ServerClosed(
                         "bpf-mcp is shutting down; no query can be answered."
@@ -69,7 +73,7 @@ class BpfMcp:
                         ) from None
                     if reply.error is not None:
                         raise reply.error
-                    return reply.result
+                    return cast(R, reply.result)
         raise SourceLoadTimeout(
             f"The sources this query needs were still loading after {self.config.load_wait:g} s;"
             " see get_server_status for their state, and try again."
@@ -77,8 +81,7 @@ class BpfMcp:
 
     async def status(self) -> ServerStatus:
         """The state of every source (never waits for loading)."""
-        result: ServerStatus = await self.query(GetServerStatus())
-        return result
+        return await self.query(GetServerStatus())
 
 
 @asynccontextmanager

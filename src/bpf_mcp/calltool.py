@@ -118,7 +118,7 @@ async def _settled(handle: Any, wait: float) -> None:
 async def call(config: Config, tool: str, arguments: dict[str, Any], *, as_json: bool) -> int:
     """Run `tool` once; print its answer to stdout. Returns the exit code (0, or 1 when
     the tool answered an error, printed to stderr)."""
-    from .transports.mcp_app import call_tool
+    from .transports.calls import UnknownTool, answer_tool
 
     async with open_bpf_mcp(config) as handle, trio.open_nursery() as nursery:
         if sys.stderr.isatty():
@@ -126,16 +126,17 @@ async def call(config: Config, tool: str, arguments: dict[str, Any], *, as_json:
         try:
             if tool == "get_server_status":
                 await _settled(handle, config.load_wait)
-            result = await call_tool(handle, tool, arguments)
+            answered = await answer_tool(handle, tool, arguments)
+        except UnknownTool as exc:
+            answered = f"{exc}; `bpf-mcp call --help` lists the tools"
         finally:
             nursery.cancel_scope.cancel()
             if sys.stderr.isatty():
                 sys.stderr.write("\r\033[K")
-    if result.is_error:
-        text = result.content[0].text if result.content else "error"  # type: ignore[union-attr]
-        print(f"bpf-mcp: {tool}: {text}", file=sys.stderr)
+    if isinstance(answered, str):
+        print(f"bpf-mcp: {tool}: {answered}", file=sys.stderr)
         return 1
-    payload = result.structured_content
+    payload = answered.payload
     if as_json:
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     else:

@@ -107,7 +107,7 @@ def read_token_file(path: Path) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .transports.mcp_app import package_version
+    from .transports.protocol import package_version
 
     parser = argparse.ArgumentParser(
         prog="bpf-mcp",
@@ -237,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
 def http_options(args: argparse.Namespace) -> HttpOptions:
     """The HTTP options, checked; UsageError for a bad value or a non-loopback bind without
     a token (unless --insecure-no-auth)."""
-    from .transports.http import is_loopback
+    from .transports.policy import is_loopback
 
     host, port = parse_bind(args.bind)
     token = _token(args.token_file)
@@ -402,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     tools = [t.strip() for t in args.tools.split(",") if t.strip()] or None
     if tools is not None:
-        from .transports.mcp_app import select_tools
+        from .transports.protocol import select_tools
 
         try:
             select_tools(tools)

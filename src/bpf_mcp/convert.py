@@ -3,9 +3,6 @@
 Structuring is strict: a string is not an integer, a boolean is not an integer, and keys the
 query does not define are refused. Validation errors become one readable sentence.
 
-A result's JSON forms (`render`) are remembered while the result value lives, so the
-router's size check and the transport, and every repeat of a cached answer, share one
-rendering.
 """
 
 from __future__ import annotations
@@ -14,8 +11,6 @@ import enum
 import functools
 import json
 import types
-import weakref
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
@@ -129,76 +124,17 @@ def unstructure(value: object) -> Any:
 @attrs.frozen
 class Rendered:
     """The JSON forms of one result value: `payload` (JSON-ready: dicts, lists, str, int,
-    float, bool, None) and `text`, its compact JSON. Shared by every caller that renders
-    the same result object: read it, never mutate it."""
+    float, bool, None) and `text`, its compact JSON."""
 
     payload: Any
     text: str
 
 
-RENDER_MEMO_BYTES = 4 << 20
-"""Most JSON text (in characters) the render memo holds; the oldest renders go first."""
-
-
-class _RenderMemo:
-    """Renders of live result values, by identity.
-
-    An entry holds only a weak reference to its value and is dropped when the value is
-    freed (so an id reused by a newer value never finds an old render), or, oldest first,
-    when the memo holds more than `max_chars` of text. Values are frozen, so a render
-    stays right for as long as its value lives.
-    """
-
-    def __init__(self, max_chars: int) -> None:
-        self.max_chars = max_chars
-        self.chars = 0
-        self._entries: OrderedDict[int, tuple[weakref.ref[Any], Rendered]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, value: object) -> Rendered | None:
-        entry = self._entries.get(id(value))
-        if entry is None or entry[0]() is not value:
-            return None
-        self._entries.move_to_end(id(value))
-        return entry[1]
-
-    def put(self, value: object, rendered: Rendered) -> None:
-        key = id(value)
-        try:
-            ref = weakref.ref(value, lambda dead: self._forget(key, dead))
-        except TypeError:
-            return  # not weakly referable (a plain dict or list): not remembered
-        self._drop(key)
-        self._entries[key] = (ref, rendered)
-        self.chars += len(rendered.text)
-        while self.chars > self.max_chars and len(self._entries) > 1:
-            self._drop(next(iter(self._entries)))
-
-    def _forget(self, key: int, dead: weakref.ref[Any]) -> None:
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] is dead:
-            self._drop(key)
-
-    def _drop(self, key: int) -> None:
-        entry = self._entries.pop(key, None)
-        if entry is not None:
-            self.chars -= len(entry[1].text)
-
-
-_RENDERS = _RenderMemo(RENDER_MEMO_BYTES)
-
-
 def render(value: object) -> Rendered:
-    """The JSON forms of a result value, computed once while the value lives."""
-    found = _RENDERS.get(value)
-    if found is None:
-        cls: Any = type(value)
-        payload = converter.unstructure(value)
-        found = Rendered(payload, _dumps(payload, fast=_float_free(cls)))
-        _RENDERS.put(value, found)
-    return found
+    """The JSON forms of a result value."""
+    payload = converter.unstructure(value)
+    cls: Any = type(value)
+    return Rendered(payload, _dumps(payload, fast=_float_free(cls)))
 
 
 def _dumps(payload: Any, *, fast: bool) -> str:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Generic, TypeVar
 
 import attrs
 import trio
 
-from .errors import BpfMcpError
+from .btf import Btf
+from .index import SourceIndex
+from .kallsyms import SymbolTable
+from .queries import Query
+from .reference import ReferenceData
 from .sources import Source
 from .status import SourceStatus
+from .system import SystemFacts
+from .tracefs import TracefsChunk
+
+R = TypeVar("R", covariant=True)
+
+ChunkPayload = TracefsChunk | SymbolTable | Btf | ReferenceData | SystemFacts
+"""What a reader sends for its source: tracefs events, a kallsyms table, BTF objects, the
+reference data, or the system facts."""
 
 
 @attrs.frozen
@@ -18,7 +30,7 @@ class Chunk:
 
     source: Source
     generation: int
-    payload: Any
+    payload: ChunkPayload
 
 
 @attrs.frozen
@@ -37,7 +49,7 @@ class IndexBuilt:
 
     source: Source
     complete: Complete
-    index: Any
+    index: SourceIndex
 
 
 @attrs.frozen
@@ -48,20 +60,25 @@ class StatusChanged:
 
 
 @attrs.frozen
-class Reply:
-    """The router's one answer to a request: a result, or the error to raise."""
+class Reply(Generic[R]):
+    """The router's one answer to a request: a result, or the exception to raise.
 
-    result: Any = None
-    error: BpfMcpError | None = None
+    `error` is a project error (BpfMcpError) for what the caller can fix, or, for a bug,
+    the unexpected exception itself with its traceback: the boundary that receives it logs
+    it once and tells its client only that an internal error happened.
+    """
+
+    result: R | None = None
+    error: Exception | None = None
 
 
 @attrs.frozen
-class Request:
+class Request(Generic[R]):
     """A query from a transport; the router answers exactly once on `reply`."""
 
-    query: Any
-    reply: trio.MemorySendChannel[Reply] = attrs.field(eq=False)
+    query: Query[R]
+    reply: trio.MemorySendChannel[Reply[R]] = attrs.field(eq=False)
 
 
 ReaderMessage = Chunk | Complete
-RouterMessage = Chunk | Complete | IndexBuilt | StatusChanged | Request
+RouterMessage = Chunk | Complete | IndexBuilt | StatusChanged | Request[object]

@@ -7,11 +7,35 @@ built from a tool call's arguments.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import attrs
 
+from . import results as r
 from .sources import Source
+
+R = TypeVar("R", covariant=True)
+
+
+class Query(Generic[R]):
+    """A question for the router whose answer is an `R`.
+
+    Class attributes say what answering takes: `needs` are the sources it cannot be
+    answered without (the router waits for them); `prefers` are sources it uses when they
+    are ready (waited for on their first load only); `uncached` answers are computed anew
+    each time (they read the clock or the statuses).
+    """
+
+    __slots__ = ()
+
+    needs: ClassVar[frozenset[Source]] = frozenset()
+    prefers: ClassVar[frozenset[Source]] = frozenset()
+    uncached: ClassVar[bool] = False
+
+    def preferred(self) -> frozenset[Source]:
+        """The sources this query uses when they are ready (by default, `prefers`)."""
+        return type(self).prefers
+
 
 MAX_LIMIT = 1000
 MAX_PATTERN = 256
@@ -81,7 +105,7 @@ def _offset_field() -> Any:
 
 
 @attrs.frozen
-class ListTracepoints:
+class ListTracepoints(Query[r.TracepointPage]):
     """Tracepoints from tracefs, filtered by category and/or name."""
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.TRACEFS})
@@ -105,7 +129,7 @@ class ListTracepoints:
 
 
 @attrs.frozen
-class ListKernelFunctions:
+class ListKernelFunctions(Query[r.KernelFunctionPage]):
     """Text symbols of /proc/kallsyms, filtered by name."""
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.KALLSYMS})
@@ -139,8 +163,7 @@ class ListKernelFunctions:
         metadata=_doc("List compiler clones ('foo.isra.0', 'foo.cold') too."),
     )
 
-    @property
-    def prefers(self) -> frozenset[Source]:
+    def preferred(self) -> frozenset[Source]:
         """The sources worth waiting for: only those the filters asked for read them."""
         wanted = set()
         if self.has_btf is not None or self.attachable in ("fentry", "fexit"):
@@ -151,7 +174,7 @@ class ListKernelFunctions:
 
 
 @attrs.frozen
-class GetBtfTypes:
+class GetBtfTypes(Query[r.BtfTypePage]):
     """Named types of the kernel's BTF, filtered by name and kind."""
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
@@ -193,7 +216,7 @@ class GetBtfTypes:
 
 
 @attrs.frozen
-class ListBpfProgramTypes:
+class ListBpfProgramTypes(Query[r.ProgramTypePage]):
     """Values of the kernel's `enum bpf_prog_type`."""
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.REFERENCE})
@@ -205,7 +228,7 @@ class ListBpfProgramTypes:
 
 
 @attrs.frozen
-class ListBpfMapTypes:
+class ListBpfMapTypes(Query[r.EnumPage]):
     """Values of the kernel's `enum bpf_map_type`."""
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.REFERENCE})
@@ -217,14 +240,14 @@ class ListBpfMapTypes:
 
 
 @attrs.frozen
-class GetServerStatus:
+class GetServerStatus(Query[r.ServerStatus]):
     """The state of every source."""
 
     needs: ClassVar[frozenset[Source]] = frozenset()
 
 
 @attrs.frozen
-class CompleteNames:
+class CompleteNames(Query[r.Completions]):
     """Names starting with `prefix` for a completion request (not a tool).
 
     `what` is one of btf_kind, btf_name, kfunc, tracepoint_category, tracepoint_event,
@@ -238,16 +261,6 @@ class CompleteNames:
     what: str
     prefix: str = attrs.field(validator=attrs.validators.max_len(MAX_PATTERN))
     context: tuple[tuple[str, str], ...] = ()
-
-
-Query = (
-    ListTracepoints
-    | ListKernelFunctions
-    | GetBtfTypes
-    | ListBpfProgramTypes
-    | ListBpfMapTypes
-    | GetServerStatus
-)
 
 
 # -- attach points and catalogues ---------------------------------------------------------
@@ -265,7 +278,7 @@ def _name_field(what: str, example: str) -> Any:
 
 
 @attrs.frozen
-class GetTracepoint:
+class GetTracepoint(Query[r.TracepointDetail]):
     """One tracepoint in full: fields, context struct, raw tracepoint arguments."""
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.TRACEFS})
@@ -275,7 +288,7 @@ class GetTracepoint:
 
 
 @attrs.frozen
-class ListRawTracepoints:
+class ListRawTracepoints(Query[r.RawTracepointPage]):
     """The typed raw tracepoints (`btf_trace_*` typedefs) of the kernel's BTF."""
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
@@ -287,7 +300,7 @@ class ListRawTracepoints:
 
 
 @attrs.frozen
-class GetKernelFunction:
+class GetKernelFunction(Query[r.KernelFunctionDetail]):
     """One kernel function: its symbols and clones, prototype and attach verdicts."""
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.KALLSYMS})
@@ -297,7 +310,7 @@ class GetKernelFunction:
 
 
 @attrs.frozen
-class ListKfuncs:
+class ListKfuncs(Query[r.KfuncPage]):
     """Functions BPF programs may call: FUNCs tagged `bpf_kfunc` in the kernel's BTF."""
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF, Source.REFERENCE})
@@ -308,7 +321,7 @@ class ListKfuncs:
 
 
 @attrs.frozen
-class ListBpfHelpers:
+class ListBpfHelpers(Query[r.BpfHelperPage]):
     """The BPF helper functions (`enum bpf_func_id`)."""
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.REFERENCE})
@@ -320,7 +333,7 @@ class ListBpfHelpers:
 
 
 @attrs.frozen
-class ListBpfAttachTypes:
+class ListBpfAttachTypes(Query[r.AttachTypePage]):
     """Values of `enum bpf_attach_type` and `enum bpf_link_type`."""
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.REFERENCE})
@@ -333,7 +346,7 @@ HookKind = Literal["lsm", "iterator", "struct_ops"]
 
 
 @attrs.frozen
-class ListBpfHooks:
+class ListBpfHooks(Query[r.BpfHookPage]):
     """LSM hooks, BPF iterator targets and struct_ops types of the kernel's BTF."""
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
@@ -352,7 +365,7 @@ class ListBpfHooks:
 
 
 @attrs.frozen
-class GetKernelInfo:
+class GetKernelInfo(Query[r.KernelInfo]):
     """What the kernel was built with and allows, and what bpf-mcp can read of it."""
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.SYSTEM})
@@ -374,7 +387,7 @@ def _type_name_field(what: str) -> Any:
 
 
 @attrs.frozen
-class DescribeBtfType:
+class DescribeBtfType(Query[r.BtfTypeDescription]):
     """One BTF type fully decoded: layout, values, prototype, C definition."""
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
@@ -407,7 +420,7 @@ class DescribeBtfType:
 
 
 @attrs.frozen
-class GenerateCHeader:
+class GenerateCHeader(Query[r.CHeader]):
     """A self-contained C header for some BTF types and what they need."""
 
     needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF})

@@ -23,7 +23,7 @@ from bpf_mcp.readers.base import Emit, Loaded, Reader
 from bpf_mcp.readers.reference import ReferenceReader, default_path
 from bpf_mcp.sources import Source
 from bpf_mcp.tools import TOOLS, TOOLS_BY_NAME
-from bpf_mcp.transports.mcp_app import call_tool
+from bpf_mcp.transports.server import call_tool
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "fixtures" / "linux-6.18"

@@ -12,20 +12,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mcp_types import JSONRPCResponse
 
+from bpf_mcp.answers import answer
 from bpf_mcp.api import open_bpf_mcp
 from bpf_mcp.config import Config
 from bpf_mcp.convert import unstructure
+from bpf_mcp.index import View
 from bpf_mcp.queries import GetServerStatus, ListKernelFunctions, ListTracepoints
-from bpf_mcp.router.answers import View, answer
-from bpf_mcp.router.budget import (
+from bpf_mcp.tools import TOOLS
+from bpf_mcp.transports.budget import (
     BUDGET_BYTES,
     ENVELOPE_RESERVE,
     answer_size,
     fit_to_budget,
     is_page,
 )
-from bpf_mcp.tools import TOOLS
-from bpf_mcp.transports.mcp_app import call_tool
+from bpf_mcp.transports.server import call_tool
 
 from .conftest import FIXTURE, sample_value
 

@@ -30,7 +30,7 @@ from bpf_mcp.api import open_bpf_mcp, default_readers
 from bpf_mcp.config import Config
 from bpf_mcp.readers.reference import ReferenceReader
 from bpf_mcp.sources import Source
-from bpf_mcp.transports.mcp_app import call_tool
+from bpf_mcp.transports.server import call_tool
 
 async def main(root: str) -> None:
     reference = ReferenceReader(Path(root) / "reference/data.json")

@@ -18,7 +18,8 @@ from bpf_mcp.api import open_bpf_mcp
 from bpf_mcp.config import Config
 from bpf_mcp.readers.base import Emit, Loaded
 from bpf_mcp.sources import Source
-from bpf_mcp.transports.stdio import Rejection, classify_line, encode_message, serve_stdio_fds
+from bpf_mcp.transports.protocol import Rejection, classify_line, encode_message
+from bpf_mcp.transports.stdio import serve_stdio_fds
 
 PARSE, INVALID_REQUEST, INVALID_PARAMS = -32700, -32600, -32602
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bpf_mcp.transports.framing import body_rejection
+from bpf_mcp.transports.protocol import body_rejection
 
 CODES = {types.PARSE_ERROR, types.INVALID_REQUEST, types.INVALID_PARAMS}
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bpf_mcp.transports.http import (
+from bpf_mcp.transports.policy import (
     BearerToken,
     HttpAddress,
     hosts_allowed,

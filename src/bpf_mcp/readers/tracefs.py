@@ -8,9 +8,14 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import SourceError, SourceFailure
-from ..router.indexes import TracefsChunk, TracepointRecord
 from ..sources import TRACEFS_MOUNTS, Source
-from ..tracefs import FormatError, parse_available_events, parse_format
+from ..tracefs import (
+    FormatError,
+    TracefsChunk,
+    TracepointRecord,
+    parse_available_events,
+    parse_format,
+)
 from .base import (
     Emit,
     Loaded,

@@ -3,5 +3,14 @@
 from bpf_mcp.tracefs.errors import FormatError
 from bpf_mcp.tracefs.events import parse_available_events
 from bpf_mcp.tracefs.format import EventFormat, Field, parse_format
+from bpf_mcp.tracefs.records import TracefsChunk, TracepointRecord
 
-__all__ = ["EventFormat", "Field", "FormatError", "parse_available_events", "parse_format"]
+__all__ = [
+    "EventFormat",
+    "Field",
+    "FormatError",
+    "TracefsChunk",
+    "TracepointRecord",
+    "parse_available_events",
+    "parse_format",
+]

@@ -14,7 +14,8 @@ from mcp import MCPError
 
 from ..api import BpfMcp
 from ..queries import CompleteNames
-from .mcp_app import call_tool, parse_cursor
+from .calls import answer_tool
+from .protocol import parse_cursor
 
 PAGE = 50
 RESOURCE_NOT_FOUND = -32002
@@ -227,11 +228,10 @@ def list_prompts(cursor: str | None, tool_names: set[str]) -> types.ListPromptsR
 
 
 async def _tool_payload(handle: BpfMcp, tool: str, arguments: dict[str, Any], code: int) -> Any:
-    result = await call_tool(handle, tool, arguments)
-    if result.is_error:
-        text = result.content[0].text if result.content else "error"  # type: ignore[union-attr]
-        raise MCPError(code, text)
-    return result.structured_content
+    answered = await answer_tool(handle, tool, arguments)
+    if isinstance(answered, str):
+        raise MCPError(code, answered)
+    return answered.payload
 
 
 async def read_resource(handle: BpfMcp, uri: str, tool_names: set[str]) -> types.ReadResourceResult:

@@ -7,7 +7,7 @@ check (Host and Origin against explicit lists built from the bound address) and,
 token is configured, a bearer-token check in constant time.
 
 A POST body is read whole here, answered 413 past the size limit and 400 with the JSON-RPC
-error when it is not one JSON-RPC message (`framing.body_rejection`), and only then given
+error when it is not one JSON-RPC message (`protocol.body_rejection`), and only then given
 to the SDK. Whatever is answered without the SDK reading the body first reads and drops
 the body (up to `MAX_DRAIN` bytes): hypercorn closes a connection whose request was not
 read to the end, and closing a socket with unread input resets it, so a client still
@@ -20,14 +20,10 @@ The session manager runs in our own nursery rather than in an ASGI lifespan, so 
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
-import ipaddress
 import json
 import logging
-import socket
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import hypercorn.config
 import hypercorn.trio
@@ -42,14 +38,22 @@ from starlette.types import Message, Receive, Scope, Send
 from ..api import BpfMcp
 from ..convert import unstructure
 from ..errors import BpfMcpError
-from .framing import body_rejection
-from .mcp_app import build_server
+from .policy import (
+    DEFAULT_PATH,
+    BearerToken,
+    HttpAddress,
+    authority,
+    hosts_allowed,
+    is_loopback,
+    origins_allowed,
+)
+from .protocol import body_rejection
+from .server import build_server
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 1337
-DEFAULT_PATH = "/mcp"
 HEALTH_PATH = "/healthz"
 MAX_BODY_SIZE = 1024 * 1024
 """Largest request body accepted (bytes); a larger one is answered 413 before parsing.
@@ -60,104 +64,6 @@ it (413, 401, 404, ...). A longer body is answered with `connection: close` inst
 DRAIN_TIMEOUT = 5.0
 """Seconds spent dropping such a body before answering anyway, with `connection: close`."""
 HEALTH_TIMEOUT = 5.0
-
-_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
-_WILDCARDS = ("0.0.0.0", "::", "")
-
-
-class HttpAddress(NamedTuple):
-    """Where the server listens, as `serve_http` reports it through `task_status.started`."""
-
-    host: str
-    port: int
-
-    def url(self, path: str = DEFAULT_PATH) -> str:
-        """The URL of `path` on this address (IPv6 hosts in brackets)."""
-        return f"http://{_authority(self.host, self.port)}{path}"
-
-
-def _bracketed(host: str) -> str:
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
-
-
-def _authority(host: str, port: int) -> str:
-    return f"{_bracketed(host)}:{port}"
-
-
-def is_loopback(host: str) -> bool:
-    """True when `host` names this machine's loopback interface only.
-
-    "localhost" and loopback literals (127.0.0.0/8, ::1) count; every other name counts as
-    reachable from elsewhere, without asking DNS, so the answer errs on the safe side.
-    """
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def hosts_allowed(
-    host: str, bound: HttpAddress, extra: Iterable[str] = (), *, machine_name: str | None = None
-) -> list[str]:
-    """Host header values accepted when serving on `bound` after being asked for `host`.
-
-    The bound address and the name it was asked for, with the bound port; the loopback
-    names when serving on loopback or on every interface; this machine's name when
-    reachable from elsewhere; then `extra` verbatim (`name:*` matches any port).
-    """
-    names: list[str] = []
-    if host not in _WILDCARDS:
-        names.append(host)
-    if bound.host not in _WILDCARDS:
-        names.append(bound.host)
-    if is_loopback(bound.host) or bound.host in _WILDCARDS:
-        names += _LOOPBACK_NAMES
-    if not is_loopback(bound.host):
-        names.append(machine_name if machine_name is not None else socket.gethostname())
-    result: list[str] = []
-    for name in names:
-        values = [_authority(name, bound.port)]
-        if bound.port == 80:
-            values.append(_bracketed(name))
-        result += [v for v in values if v not in result]
-    result += [v for v in extra if v not in result]
-    return result
-
-
-def origins_allowed(hosts: Iterable[str], extra: Iterable[str] = ()) -> list[str]:
-    """Origin header values accepted: the server's own `http://` origins, then `extra`."""
-    result = [f"http://{h}" for h in hosts if not h.endswith(":*")]
-    return result + [o.rstrip("/") for o in extra if o.rstrip("/") not in result]
-
-
-class BearerToken:
-    """A bearer token, kept only as its SHA-256 digest so it cannot leak into a repr or log.
-
-    Comparison hashes the presented value too, so `hmac.compare_digest` sees equal lengths
-    and the time taken reveals neither the token nor its length.
-    """
-
-    __slots__ = ("_digest",)
-
-    def __init__(self, token: str) -> None:
-        if not token or token != token.strip():
-            raise ValueError("a bearer token must be non-empty, without surrounding whitespace")
-        self._digest = hashlib.sha256(token.encode()).digest()
-
-    def __repr__(self) -> str:
-        return "BearerToken(<redacted>)"
-
-    def matches(self, authorization: str | None) -> bool:
-        """True when an `Authorization` header value carries this token as `Bearer`."""
-        if authorization is None:
-            return False
-        scheme, _, presented = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer":
-            return False
-        digest = hashlib.sha256(presented.strip().encode("utf-8", "surrogateescape")).digest()
-        return hmac.compare_digest(digest, self._digest)
 
 
 async def _respond(
@@ -400,7 +306,7 @@ class _HttpApp:
 
 def _hypercorn_config(host: str, port: int) -> hypercorn.config.Config:
     config = hypercorn.config.Config()
-    config.bind = [_authority(host, port)]
+    config.bind = [authority(host, port)]
     # Hypercorn's own loggers, given as objects so it installs no handlers: records reach
     # whatever the embedding program configured (the CLI: stderr). The access log is only
     # formatted when someone listens at INFO.

@@ -19,27 +19,23 @@ requests in flight when stdin closes, and silently drops every line it cannot va
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 import stat
 from collections.abc import AsyncGenerator, Iterator, Sequence
 from contextlib import AsyncExitStack, aclosing, contextmanager, suppress
 from functools import partial
-from typing import Any
 
 import anyio
-import attrs
 import mcp_types as types
-import pydantic
-import pydantic_core
 import trio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.shared.dispatcher import as_request_id, coerce_request_id
 from mcp.shared.message import SessionMessage
 
 from ..api import BpfMcp
-from .mcp_app import build_server
+from .protocol import Rejection, classify_line, encode_message, reject
+from .server import build_server
 
 log = logging.getLogger(__name__)
 
@@ -54,96 +50,6 @@ OVERSIZED_LINE = "(input line longer than MAX_LINE)"
 _READ = 65536
 
 RequestKey = int | str
-
-
-def _error(request_id: Any, code: int, message: str) -> types.JSONRPCError:
-    return types.JSONRPCError(
-        jsonrpc="2.0",
-        id=as_request_id(request_id),
-        error=types.ErrorData(code=code, message=message),
-    )
-
-
-@attrs.frozen
-class Rejection:
-    """An input line that is not an MCP message, with the JSON-RPC error answering it."""
-
-    error: types.JSONRPCError
-
-
-def _reject(request_id: Any, code: int, message: str) -> Rejection:
-    return Rejection(_error(request_id, code, message))
-
-
-def classify_line(line: str) -> types.JSONRPCMessage | Rejection | None:
-    """What one input line is: a message for the server, a rejection to answer in its
-    place, or None for a line to drop without answer (a malformed notification or
-    response: JSON-RPC never answers those).
-
-    Pure; never raises. The id of an error is the request's own when it can be read, else
-    null. JSON is parsed as strictly as the SDK does (no NaN, no lone surrogates, bounded
-    nesting), so nothing accepted here can fail later when an answer echoes it.
-    """
-    try:
-        value = pydantic_core.from_json(line, allow_inf_nan=False)
-    except ValueError as exc:
-        return _reject(None, types.PARSE_ERROR, f"Parse error: the line is not valid JSON ({exc})")
-    if isinstance(value, list):
-        return _reject(
-            None,
-            types.INVALID_REQUEST,
-            "Invalid Request: JSON arrays (batches) are not supported; send one message per line",
-        )
-    if not isinstance(value, dict):
-        return _reject(None, types.INVALID_REQUEST, "Invalid Request: expected a JSON object")
-    request_id = as_request_id(value.get("id"))
-    if value.get("jsonrpc") != "2.0":
-        return _reject(
-            request_id, types.INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"'
-        )
-    if "method" in value:
-        if not isinstance(value["method"], str):
-            return _reject(
-                request_id, types.INVALID_REQUEST, 'Invalid Request: "method" must be a string'
-            )
-        if "id" in value and request_id is None:
-            return _reject(
-                None, types.INVALID_REQUEST, 'Invalid Request: "id" must be a string or an integer'
-            )
-        if value.get("params") is not None and not isinstance(value["params"], dict):
-            if request_id is None:
-                return None
-            return _reject(
-                request_id, types.INVALID_PARAMS, 'Invalid params: "params" must be an object'
-            )
-    elif "result" not in value and "error" not in value:
-        return _reject(
-            request_id,
-            types.INVALID_REQUEST,
-            'Invalid Request: neither a request ("method") nor a response ("result" or "error")',
-        )
-    try:
-        message: types.JSONRPCMessage = types.jsonrpc_message_adapter.validate_python(
-            value, by_name=False
-        )
-    except pydantic.ValidationError:
-        if request_id is None or "method" not in value:
-            return None
-        return _reject(
-            request_id, types.INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 request"
-        )
-    return message
-
-
-def encode_message(message: types.JSONRPCMessage) -> bytes:
-    """One output line. Never raises for text the SDK produced: if a string cannot be
-    encoded as UTF-8 (a lone surrogate), it is written as a JSON escape instead."""
-    try:
-        text = message.model_dump_json(by_alias=True, exclude_unset=True)
-    except pydantic_core.PydanticSerializationError:
-        plain = message.model_dump(mode="python", by_alias=True, exclude_unset=True)
-        text = json.dumps(plain, ensure_ascii=True, separators=(",", ":"), default=str)
-    return text.encode("utf-8") + b"\n"
 
 
 class _Pending:
@@ -164,7 +70,7 @@ class _Pending:
         if isinstance(message, types.JSONRPCRequest):
             key = coerce_request_id(message.id)
             if key in self.keys:
-                return _reject(
+                return reject(
                     message.id,
                     types.INVALID_REQUEST,
                     f"Invalid Request: id {message.id!r} is already used by a request in flight",

@@ -1,33 +1,13 @@
-"""Pure answers: (query, indexes) -> result value. No I/O, no trio."""
+"""List answers that need no module of their own: tracepoints, map types, status."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-import attrs
-
-from ..queries import (
-    CompleteNames,
-    DescribeBtfType,
-    GenerateCHeader,
-    GetBtfTypes,
-    GetKernelFunction,
-    GetKernelInfo,
-    GetServerStatus,
-    GetTracepoint,
-    ListBpfAttachTypes,
-    ListBpfHelpers,
-    ListBpfHooks,
-    ListBpfMapTypes,
-    ListBpfProgramTypes,
-    ListKernelFunctions,
-    ListKfuncs,
-    ListRawTracepoints,
-    ListTracepoints,
-)
+from ..index import View
+from ..index.indexes import TracefsIndex
+from ..queries import ListBpfMapTypes, ListTracepoints
 from ..reference import ReferenceData
 from ..results import (
     EnumEntry,
@@ -41,60 +21,9 @@ from ..results import (
 )
 from ..sources import Source
 from ..status import SourceStatus
-from . import btf_answers, catalog, functions, kernel_info, tracepoints
-from .complete import complete
-from .indexes import TracefsIndex, TracepointRecord
+from ..tracefs import TracepointRecord
+from . import catalog
 from .paging import page, substring_matcher
-
-
-@attrs.frozen
-class View:
-    """What a query may read: the ready indexes, the statuses, and the server's settings."""
-
-    indexes: Mapping[Source, Any]
-    statuses: Mapping[Source, SourceStatus]
-    sysroot: str = "/"
-    refresh_interval: float = 5.0
-
-
-def answer(query: Any, view: View) -> Any:
-    """The result of `query` over `view`. Raises InvalidArgument / NotFound for bad input."""
-    match query:
-        case ListTracepoints():
-            return list_tracepoints(query, view.indexes[Source.TRACEFS])
-        case ListKernelFunctions():
-            return functions.list_kernel_functions(query, view)
-        case GetKernelFunction():
-            return functions.get_kernel_function(query, view)
-        case GetTracepoint():
-            return tracepoints.get_tracepoint(query, view)
-        case ListRawTracepoints():
-            return tracepoints.list_raw_tracepoints(query, view)
-        case ListKfuncs():
-            return catalog.list_kfuncs(query, view)
-        case ListBpfHelpers():
-            return catalog.list_bpf_helpers(query, view)
-        case ListBpfAttachTypes():
-            return catalog.list_bpf_attach_types(query, view)
-        case ListBpfHooks():
-            return catalog.list_bpf_hooks(query, view)
-        case GetKernelInfo():
-            return kernel_info.get_kernel_info(query, view)
-        case GetBtfTypes():
-            return btf_answers.get_btf_types(query, view.indexes[Source.BTF])
-        case DescribeBtfType():
-            return btf_answers.describe_btf_type(query, view.indexes[Source.BTF])
-        case GenerateCHeader():
-            return btf_answers.generate_c_header(query, view.indexes[Source.BTF])
-        case ListBpfProgramTypes():
-            return catalog.list_bpf_program_types(query, view)
-        case ListBpfMapTypes():
-            return enum_page(query, view)
-        case GetServerStatus():
-            return server_status(view, time.time())
-        case CompleteNames():
-            return complete(query.what, query.prefix, dict(query.context), view.indexes)
-    raise TypeError(f"no answer for {type(query).__name__}")
 
 
 def _tracepoint(record: TracepointRecord, include_format: bool) -> Tracepoint:
@@ -131,7 +60,7 @@ def list_tracepoints(query: ListTracepoints, index: TracefsIndex) -> TracepointP
 
 
 def enum_page(query: ListBpfMapTypes, view: View) -> EnumPage:
-    reference: ReferenceData = view.indexes[Source.REFERENCE]
+    reference: ReferenceData = view.reference
     pairs, source, note = catalog.enum_rows(view, "bpf_map_type", "map_types")
     entries = [
         EnumEntry(
@@ -192,6 +121,3 @@ def server_status(view: View, now: float) -> ServerStatus:
         sysroot=view.sysroot,
         refresh_interval=view.refresh_interval,
     )
-
-
-__all__ = ["View", "answer"]

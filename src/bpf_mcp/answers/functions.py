@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from ..btf import Kind
 from ..btf.render import func_prototype
 from ..errors import NotFound, SourceUnavailable
+from ..index import View
+from ..index.derived import TextAreas
+from ..index.indexes import BtfIndex, KallsymsIndex
 from ..kallsyms import is_clone
 from ..queries import GetKernelFunction, ListKernelFunctions
 from ..results import (
@@ -22,34 +24,20 @@ from ..sources import Source
 from ..system import SystemFacts
 from .attach import (
     FunctionFacts,
-    TextAreas,
     Triage,
-    btf_func_names,
     clone_rows,
     kernel_findings,
-    rows_named,
-    text_areas,
     verdicts,
 )
-from .indexes import BtfIndex, KallsymsIndex
-from .memo import LastOf
 from .origins import origin
 from .paging import page
 from .suggest import close_names, did_you_mean
-
-if TYPE_CHECKING:
-    from .answers import View
 
 HIDDEN_ADDRESSES_NOTE = (
     "Every address in /proc/kallsyms read as zero: the kernel hides them from this reader"
     " (kernel.kptr_restrict, or the server is not root / lacks CAP_SYSLOG). Run bpf-mcp as"
     " root to see addresses."
 )
-
-
-areas_of: LastOf[KallsymsIndex, TextAreas] = LastOf(text_areas)
-"""The special text areas of a kallsyms index, and whether its addresses are hidden: that
-takes a scan of every address (about 1 ms), so it is done once per index."""
 
 
 def _symbol(index: KallsymsIndex, areas: TextAreas, row: int) -> SymbolEntry:
@@ -67,27 +55,27 @@ def _symbol(index: KallsymsIndex, areas: TextAreas, row: int) -> SymbolEntry:
 def function_facts(view: View, name: str, areas: TextAreas | None = None) -> FunctionFacts:
     """What kallsyms and BTF say about `name` (kallsyms must be loaded); pass `areas`
     when asking about many names of the same index."""
-    index: KallsymsIndex = view.indexes[Source.KALLSYMS]
-    btf_index: BtfIndex | None = view.indexes.get(Source.BTF)
+    index: KallsymsIndex = view.kallsyms
+    btf_index: BtfIndex | None = view.indexes.btf
     btf_ids = None
     if btf_index is not None:
         btf = btf_index.btf
         btf_ids = tuple(i for i in btf.find(name) if btf.kind(i) is Kind.FUNC)
     return FunctionFacts(
         name=name,
-        exact=tuple(rows_named(index, name)),
+        exact=tuple(index.rows_named(name)),
         clones=tuple(clone_rows(index, name)),
         btf_ids=btf_ids,
         table=index.table,
-        areas=areas if areas is not None else areas_of(index),
+        areas=areas if areas is not None else index.areas,
     )
 
 
 def _sources(view: View) -> str:
     parts = [f"kallsyms {origin(view, Source.KALLSYMS)}"]
-    if Source.BTF in view.indexes:
+    if view.indexes.btf is not None:
         parts.append(f"BTF {origin(view, Source.BTF)}")
-    facts: SystemFacts | None = view.indexes.get(Source.SYSTEM)
+    facts: SystemFacts | None = view.indexes.system
     if facts is not None:
         consulted = [
             f.path
@@ -113,7 +101,7 @@ def get_kernel_function(query: GetKernelFunction, view: View) -> KernelFunctionD
     name = query.name.strip()
     fn = function_facts(view, name)
     if not fn.exact and not fn.clones and not fn.btf_ids:
-        index: KallsymsIndex = view.indexes[Source.KALLSYMS]
+        index: KallsymsIndex = view.kallsyms
         names = index.table.names
         positions = index.search_functions
         functions = index.functions
@@ -124,9 +112,9 @@ def get_kernel_function(query: GetKernelFunction, view: View) -> KernelFunctionD
             f"No kernel function named {name!r} in /proc/kallsyms or the kernel's BTF."
             + did_you_mean(near)
         )
-    index = view.indexes[Source.KALLSYMS]
+    index = view.kallsyms
     assert fn.areas is not None
-    btf_index: BtfIndex | None = view.indexes.get(Source.BTF)
+    btf_index: BtfIndex | None = view.indexes.btf
     btf_id = fn.btf_ids[0] if fn.btf_ids else None
     prototype = func_prototype(btf_index.btf, btf_id) if btf_index is not None and btf_id else None
     return KernelFunctionDetail(
@@ -135,14 +123,14 @@ def get_kernel_function(query: GetKernelFunction, view: View) -> KernelFunctionD
         clones=tuple(_symbol(index, fn.areas, row) for row in fn.clones),
         btf_id=btf_id,
         prototype=prototype,
-        verdicts=verdicts(fn, view.indexes.get(Source.SYSTEM)),
+        verdicts=verdicts(fn, view.indexes.system),
         addresses_hidden=fn.areas.hidden,
         source=_sources(view),
     )
 
 
 def _require_btf(view: View, what: str) -> BtfIndex:
-    btf_index: BtfIndex | None = view.indexes.get(Source.BTF)
+    btf_index: BtfIndex | None = view.indexes.btf
     if btf_index is None:
         status = view.statuses.get(Source.BTF)
         why = (
@@ -157,7 +145,7 @@ def _require_btf(view: View, what: str) -> BtfIndex:
 def list_kernel_functions(query: ListKernelFunctions, view: View) -> KernelFunctionPage:
     """Text symbols by name, optionally only those with BTF, without clones, or not ruled
     out for an attach mechanism (each item then carries its verdict)."""
-    index: KallsymsIndex = view.indexes[Source.KALLSYMS]
+    index: KallsymsIndex = view.kallsyms
     table = index.table
     names = table.names
     ids: Sequence[int] = index.with_padding if query.include_padding else index.functions
@@ -168,19 +156,19 @@ def list_kernel_functions(query: ListKernelFunctions, view: View) -> KernelFunct
         ids = [row for row in ids if not is_clone(names[row])]
     btf_names = None
     if query.has_btf is not None or query.attachable in ("fentry", "fexit"):
-        btf_names = btf_func_names(_require_btf(view, "Filtering on BTF").btf)
+        btf_names = _require_btf(view, "Filtering on BTF").func_names
     if query.has_btf is not None:
         assert btf_names is not None
         wanted = query.has_btf
         ids = [row for row in ids if (names[row] in btf_names) == wanted]
     if query.attachable is not None:
-        triage = Triage(query.attachable, index, btf_names, view.indexes.get(Source.SYSTEM))
+        triage = Triage(query.attachable, index, btf_names, view.indexes.system)
         ids = [row for row in ids if triage.level(row) != "no"]
     shown, w = page(ids, query.offset, query.limit)
     judged: dict[int, AttachVerdict] = {}
     if query.attachable is not None:
         judged = _judge(view, index, shown, query.attachable)
-    hidden = areas_of(index).hidden
+    hidden = index.areas.hidden
     addresses, types, modules = table.addresses, table.types, table.modules
     items = []
     for row in shown:
@@ -209,9 +197,9 @@ def _judge(
     view: View, index: KallsymsIndex, rows: Sequence[int], mechanism: Mechanism
 ) -> dict[int, AttachVerdict]:
     """The full verdict of `mechanism` for the function of each row."""
-    facts: SystemFacts | None = view.indexes.get(Source.SYSTEM)
+    facts: SystemFacts | None = view.indexes.system
     names = index.table.names
-    areas = areas_of(index)
+    areas = index.areas
     kernel = kernel_findings(facts)
     judged: dict[int, AttachVerdict] = {}
     for row in rows:

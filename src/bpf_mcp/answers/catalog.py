@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from ..btf import Btf, BtfError, Kind
-from ..btf.render import c_definition, declaration, func_prototype, type_name
+from ..btf.render import func_prototype, type_name
+from ..index import View
+from ..index.derived import (
+    CTX_CONVERT,
+    ITER_META,
+    ITER_PREFIX,
+    KFUNC_TAG,
+    LSM_HOOK_LIST,
+    LSM_PREFIX,
+    STRUCT_OPS_PREFIX,
+)
+from ..index.indexes import BtfIndex
 from ..queries import (
     ListBpfAttachTypes,
     ListBpfHelpers,
@@ -33,16 +44,10 @@ from ..results import (
 )
 from ..sources import Source
 from ..system import SystemFacts
-from .indexes import BtfIndex
-from .memo import LastOf
 from .origins import btf_origin
 from .paging import page, substring_matcher
 
-if TYPE_CHECKING:
-    from .answers import View
-
 NO_DESCRIPTION = "No description yet: this enumerator is newer than bpf-mcp's reference data."
-KFUNC_TAG = "bpf_kfunc"
 _UNKNOWN_SUFFIX = re.compile(r"[A-Za-z0-9]__([a-z][a-z0-9_]*)\Z", re.ASCII)
 
 EnumSource = Literal["kernel-btf", "builtin"]
@@ -61,11 +66,11 @@ def enum_rows(
 ) -> tuple[list[tuple[str, int]], EnumSource, str | None]:
     """(constant, value) of `enum enum_name` from BTF, else from our table, with a note
     saying why the table was used."""
-    btf_index: BtfIndex | None = view.indexes.get(Source.BTF)
+    btf_index: BtfIndex | None = view.indexes.btf
     pairs = kernel_enum(btf_index.btf, enum_name) if btf_index is not None else None
     if pairs is not None:
         return pairs, "kernel-btf", None
-    reference: ReferenceData = view.indexes[Source.REFERENCE]
+    reference: ReferenceData = view.reference
     status = view.statuses.get(Source.BTF)
     why = (
         status.failure.sentence()
@@ -85,15 +90,6 @@ def _describe(reference: ReferenceData, table: str, constant: str) -> str:
 
 
 # -- kfuncs -------------------------------------------------------------------------------
-
-
-def _kfunc_ids(btf: Btf) -> tuple[int, ...]:
-    ids = {btf.ref(tag) for tag in btf.ids_of_kind(Kind.DECL_TAG) if btf.name(tag) == KFUNC_TAG}
-    return tuple(sorted((i for i in ids if btf.kind(i) is Kind.FUNC), key=btf.name))
-
-
-kfunc_ids: LastOf[Btf, tuple[int, ...]] = LastOf(_kfunc_ids)
-"""The FUNCs tagged bpf_kfunc, by name."""
 
 
 def annotation(name: str, known: Sequence[str]) -> str | None:
@@ -123,9 +119,9 @@ def kfunc(btf: Btf, tid: int, reference: ReferenceData) -> Kfunc:
 
 
 def list_kfuncs(query: ListKfuncs, view: View) -> KfuncPage:
-    btf: Btf = view.indexes[Source.BTF].btf
-    reference: ReferenceData = view.indexes[Source.REFERENCE]
-    ids: Sequence[int] = kfunc_ids(btf)
+    btf: Btf = view.btf.btf
+    reference: ReferenceData = view.reference
+    ids: Sequence[int] = view.btf.kfunc_ids
     match = substring_matcher(query.pattern)
     if match is not None:
         ids = [i for i in ids if match(btf.name(i))]
@@ -171,14 +167,14 @@ def helper_signature(btf: Btf, short: str) -> tuple[tuple[str, ...] | None, str 
 
 
 def list_bpf_helpers(query: ListBpfHelpers, view: View) -> BpfHelperPage:
-    reference: ReferenceData = view.indexes[Source.REFERENCE]
+    reference: ReferenceData = view.reference
     pairs, source, why = enum_rows(view, "bpf_func_id", "helpers")
     pairs = [(c, v) for c, v in pairs if v != 0]  # BPF_FUNC_unspec is no helper
     match = substring_matcher(query.pattern)
     if match is not None:
         pairs = [(c, v) for c, v in pairs if match(c)]
     shown, w = page(pairs, query.offset, query.limit)
-    btf_index: BtfIndex | None = view.indexes.get(Source.BTF)
+    btf_index: BtfIndex | None = view.indexes.btf
     items = []
     for constant, value in shown:
         short = constant.removeprefix(HELPER_PREFIX)
@@ -217,7 +213,7 @@ def list_bpf_helpers(query: ListBpfHelpers, view: View) -> BpfHelperPage:
 
 
 def list_bpf_attach_types(query: ListBpfAttachTypes, view: View) -> AttachTypePage:
-    reference: ReferenceData = view.indexes[Source.REFERENCE]
+    reference: ReferenceData = view.reference
     match = substring_matcher(query.pattern)
     out: list[tuple[EnumEntry, ...]] = []
     sources: list[EnumSource] = []
@@ -252,33 +248,12 @@ def list_bpf_attach_types(query: ListBpfAttachTypes, view: View) -> AttachTypePa
 
 # -- program types ----------------------------------------------------------------------------
 
-CTX_CONVERT = "bpf_ctx_convert"
-
-
-def _contexts(btf: Btf) -> dict[str, tuple[str, str]] | None:
-    """Program type constant -> (user context type, kernel context type), from the members
-    `<CONSTANT>_prog` and `<CONSTANT>_kern` of struct bpf_ctx_convert."""
-    found = next((i for i in btf.find(CTX_CONVERT) if btf.kind(i) is Kind.STRUCT), None)
-    if found is None:
-        return None
-    user: dict[str, str] = {}
-    kernel: dict[str, str] = {}
-    for member in btf.members(found):
-        if member.name.endswith("_prog"):
-            user[member.name.removesuffix("_prog")] = type_name(btf, member.type_id)
-        elif member.name.endswith("_kern"):
-            kernel[member.name.removesuffix("_kern")] = type_name(btf, member.type_id)
-    return {c: (user[c], kernel.get(c, "")) for c in user}
-
-
-contexts: LastOf[Btf, dict[str, tuple[str, str]] | None] = LastOf(_contexts)
-
 
 def list_bpf_program_types(query: ListBpfProgramTypes, view: View) -> ProgramTypePage:
-    reference: ReferenceData = view.indexes[Source.REFERENCE]
+    reference: ReferenceData = view.reference
     pairs, source, note = enum_rows(view, "bpf_prog_type", "prog_types")
-    btf_index: BtfIndex | None = view.indexes.get(Source.BTF)
-    ctx = contexts(btf_index.btf) if btf_index is not None else None
+    btf_index: BtfIndex | None = view.indexes.btf
+    ctx = btf_index.contexts if btf_index is not None else None
     if ctx is None and btf_index is not None:
         note = (note + " " if note else "") + (
             f"The kernel's BTF has no struct {CTX_CONVERT}, so which types are built in is unknown."
@@ -311,109 +286,6 @@ def list_bpf_program_types(query: ListBpfProgramTypes, view: View) -> ProgramTyp
 
 
 # -- hooks -------------------------------------------------------------------------------------
-
-LSM_PREFIX = "bpf_lsm_"
-LSM_HOOK_LIST = "security_list_options"
-ITER_PREFIX = "bpf_iter_"
-ITER_META = "bpf_iter_meta"
-STRUCT_OPS_PREFIX = "bpf_struct_ops_"
-STRUCT_OPS_COMMON = "bpf_struct_ops_common_value"
-
-
-def _named(btf: Btf, prefix: str, kind: Kind) -> list[int]:
-    return [
-        i
-        for i in btf.search_names(prefix)
-        if btf.kind(i) is kind and btf.name(i).startswith(prefix)
-    ]
-
-
-def _lsm_hooks(btf: Btf) -> list[BpfHook]:
-    """`bpf_lsm_<hook>` FUNCs whose <hook> is a member of union security_list_options
-    (the kernel's list of LSM hooks), which leaves out bpf_lsm.c's own helpers."""
-    options = next((i for i in btf.find(LSM_HOOK_LIST) if btf.kind(i) is Kind.UNION), None)
-    hooks = {m.name for m in btf.members(options)} if options is not None else None
-    out = []
-    for tid in _named(btf, LSM_PREFIX, Kind.FUNC):
-        hook = btf.name(tid).removeprefix(LSM_PREFIX)
-        if hooks is not None and hook not in hooks:
-            continue
-        out.append(BpfHook("lsm", hook, f'SEC("lsm/{hook}")', tid, func_prototype(btf, tid), ()))
-    return out
-
-
-def _is_iter_meta(btf: Btf, tid: int) -> bool:
-    if btf.kind(tid) is not Kind.PTR:
-        return False
-    target = btf.resolve(btf.ref(tid))
-    return btf.kind(target) is Kind.STRUCT and btf.name(target) == ITER_META
-
-
-def _iterators(btf: Btf) -> list[BpfHook]:
-    """`bpf_iter_<target>` FUNCs whose first parameter is a struct bpf_iter_meta pointer
-    (what DEFINE_BPF_ITER_FUNC declares), with the context struct bpf_iter__<target>."""
-    out = []
-    for tid in _named(btf, ITER_PREFIX, Kind.FUNC):
-        params = btf.params(btf.ref(tid))
-        if not params or not _is_iter_meta(btf, params[0].type_id):
-            continue
-        target = btf.name(tid).removeprefix(ITER_PREFIX)
-        ctx = next((i for i in btf.find(f"bpf_iter__{target}") if btf.kind(i) is Kind.STRUCT), None)
-        if ctx is None:
-            continue  # a helper such as bpf_iter_get_info, not a target
-        out.append(
-            BpfHook(
-                "iterator",
-                target,
-                f'SEC("iter/{target}")',
-                tid,
-                c_definition(btf, ctx),
-                tuple(_flat_members(btf, ctx)),
-            )
-        )
-    return out
-
-
-def _flat_members(btf: Btf, tid: int) -> list[str]:
-    """Member declarations, with those of anonymous unions and structs (the kernel wraps
-    context pointers in them) brought up to the top level."""
-    out = []
-    for m in btf.members(tid):
-        inner = btf.resolve(m.type_id)
-        if not m.name and btf.kind(inner) in (Kind.STRUCT, Kind.UNION):
-            out += _flat_members(btf, inner)
-        else:
-            out.append(declaration(btf, m.type_id, m.name))
-    return out
-
-
-def _struct_ops(btf: Btf) -> list[BpfHook]:
-    """Structs `bpf_struct_ops_<name>` laid out as {common, data} with data a struct
-    <name>: the ops tables a BPF struct_ops map can implement (one per registered type)."""
-    out = []
-    for tid in _named(btf, STRUCT_OPS_PREFIX, Kind.STRUCT):
-        members = btf.members(tid)
-        if len(members) != 2 or [m.name for m in members] != ["common", "data"]:
-            continue
-        common, data = (btf.resolve(m.type_id) for m in members)
-        name = btf.name(tid).removeprefix(STRUCT_OPS_PREFIX)
-        if btf.name(common) != STRUCT_OPS_COMMON or btf.name(data) != name:
-            continue
-        ops = tuple(
-            declaration(btf, m.type_id, m.name)
-            for m in btf.members(data)
-            if btf.kind(btf.resolve(m.type_id)) is Kind.PTR
-            and btf.kind(btf.resolve(btf.ref(btf.resolve(m.type_id)))) is Kind.FUNC_PROTO
-        )
-        out.append(BpfHook("struct_ops", name, 'SEC(".struct_ops.link")', data, None, ops))
-    return out
-
-
-def _hooks(btf: Btf) -> tuple[BpfHook, ...]:
-    return tuple(_lsm_hooks(btf) + _iterators(btf) + _struct_ops(btf))
-
-
-all_hooks: LastOf[Btf, tuple[BpfHook, ...]] = LastOf(_hooks)
 
 
 def lsm_availability(facts: SystemFacts | None) -> tuple[Verdict, str]:
@@ -449,8 +321,7 @@ def lsm_availability(facts: SystemFacts | None) -> tuple[Verdict, str]:
 
 
 def list_bpf_hooks(query: ListBpfHooks, view: View) -> BpfHookPage:
-    btf: Btf = view.indexes[Source.BTF].btf
-    hooks: Sequence[BpfHook] = all_hooks(btf)
+    hooks: Sequence[BpfHook] = view.btf.hooks
     counts = {
         kind: sum(1 for h in hooks if h.kind == kind) for kind in ("lsm", "iterator", "struct_ops")
     }
@@ -462,7 +333,7 @@ def list_bpf_hooks(query: ListBpfHooks, view: View) -> BpfHookPage:
     shown, w = page(hooks, query.offset, query.limit)
     notes = []
     if query.kind in (None, "lsm"):
-        notes.append(lsm_availability(view.indexes.get(Source.SYSTEM))[1])
+        notes.append(lsm_availability(view.indexes.system)[1])
     return BpfHookPage(
         items=tuple(shown),
         total=w.total,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from ..errors import SourceUnavailable
+from ..index import View
+from ..index.indexes import BtfIndex
 from ..queries import GetKernelInfo
 from ..reference import ReferenceData
 from ..results import (
@@ -20,10 +21,7 @@ from ..sources import Source
 from ..system import SystemFacts, capability_names
 from .attach import Finding, kprobe_support, trampoline_support
 from .catalog import lsm_availability
-from .indexes import BtfIndex
-
-if TYPE_CHECKING:
-    from .answers import View
+from .listing import status_info
 
 CAPABILITY_NOTES = (
     ("CAP_BPF", "load BPF programs and create maps (with CAP_PERFMON for tracing programs)"),
@@ -132,14 +130,13 @@ def _mounts(facts: SystemFacts) -> tuple[MountInfo, ...]:
 
 
 def get_kernel_info(query: GetKernelInfo, view: View) -> KernelInfo:
-    from .answers import status_info  # answers imports this module
 
-    facts: SystemFacts | None = view.indexes.get(Source.SYSTEM)
+    facts: SystemFacts | None = view.indexes.system
     if facts is None:
         raise SourceUnavailable("The system facts are not loaded; see get_server_status.")
-    reference: ReferenceData | None = view.indexes.get(Source.REFERENCE)
+    reference: ReferenceData | None = view.indexes.reference
     flags = reference.config_flags if reference is not None else ()
-    btf_index: BtfIndex | None = view.indexes.get(Source.BTF)
+    btf_index: BtfIndex | None = view.indexes.btf
     capabilities, capability_notes = _capabilities(facts)
     now = time.time()
     sources: tuple[SourceStatusInfo, ...] = tuple(

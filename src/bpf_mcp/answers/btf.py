@@ -17,6 +17,7 @@ from ..btf.layout import layouts_of
 from ..btf.members import describe_members
 from ..btf.render import c_definition, func_prototype, type_name
 from ..errors import BpfMcpError, InvalidArgument, NotFound
+from ..index.indexes import BtfIndex
 from ..queries import DescribeBtfType, GenerateCHeader, GetBtfTypes
 from ..results import (
     BtfChainStep,
@@ -31,7 +32,6 @@ from ..results import (
     BtfTypeSummary,
     CHeader,
 )
-from .indexes import BtfIndex
 from .paging import window
 
 MAX_HEADER_BYTES = 240 * 1024

@@ -8,18 +8,16 @@ needs could not be read (the verdict then says what would settle it), else "yes"
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
 import attrs
 
-from ..btf import Btf, Kind
+from ..index.derived import TextAreas
+from ..index.indexes import KallsymsIndex
 from ..kallsyms import SymbolTable, base_name
 from ..results import AttachVerdict, Mechanism
 from ..system import SystemFacts
-from .indexes import KallsymsIndex
-from .memo import LastOf
 
 MECHANISMS: tuple[Mechanism, ...] = ("kprobe", "kretprobe", "fentry", "fexit")
 
@@ -182,12 +180,6 @@ def trampoline_support(facts: SystemFacts | None) -> list[Finding]:
 
 # -- one function -------------------------------------------------------------------------
 
-_AREAS = (
-    ("init", "_sinittext", "_einittext"),
-    ("entry", "__entry_text_start", "__entry_text_end"),
-    ("noinstr", "__noinstr_text_start", "__noinstr_text_end"),
-    ("kprobes", "__kprobes_text_start", "__kprobes_text_end"),
-)
 _AREA_MEANING = {
     "init": "__init code, freed after boot: nothing is left there to attach to",
     "entry": "low-level entry code (between __entry_text_start and __entry_text_end), which"
@@ -198,50 +190,9 @@ _AREA_MEANING = {
 }
 
 
-@attrs.frozen
-class TextAreas:
-    """Address ranges of the kernel's special text areas, from kallsyms markers."""
-
-    ranges: tuple[tuple[str, int, int], ...]
-    hidden: bool
-
-    def area(self, table: SymbolTable, row: int) -> str | None:
-        """The area of symbol `row`: "text" or one of `_AREAS`; None when addresses are
-        hidden or the symbol belongs to a module (areas are the core kernel's)."""
-        if self.hidden:
-            return None
-        if table.modules[row] is not None:
-            return "text"
-        address = table.addresses[row]
-        for area, start, end in self.ranges:
-            if start <= address < end:
-                return area
-        return "text"
-
-
-def text_areas(index: KallsymsIndex) -> TextAreas:
-    """The areas whose start and end markers this kallsyms lists."""
-    table = index.table
-    ranges = []
-    for area, start_name, end_name in _AREAS:
-        start, end = rows_named(index, start_name), rows_named(index, end_name)
-        if start and end:
-            ranges.append((area, table.addresses[start[0]], table.addresses[end[0]]))
-    return TextAreas(tuple(ranges), table.addresses_hidden)
-
-
 def _name_key(index: KallsymsIndex) -> Callable[[int], str]:
     names = index.table.names
     return names.__getitem__
-
-
-def rows_named(index: KallsymsIndex, name: str) -> list[int]:
-    """Rows of the text symbols named exactly `name`, in file order."""
-    functions = index.functions
-    key = _name_key(index)
-    start = bisect.bisect_left(functions, name, key=key)
-    stop = bisect.bisect_right(functions, name, lo=start, key=key)
-    return list(functions[start:stop])
 
 
 def clone_rows(index: KallsymsIndex, name: str) -> list[int]:
@@ -469,16 +420,16 @@ class Triage:
         self.index = index
         self.btf_names = btf_names
         self.facts = facts
-        self.areas = text_areas(index)
+        self.areas = index.areas
         self.kernel = kernel_findings(facts)
-        self.repeated = repeated_names(index)
+        self.repeated = index.repeated
         self._levels: dict[tuple[object, ...], str] = {}
 
     def level(self, row: int) -> str:
         """ "yes", "no" or "unknown" for the function named as kallsyms row `row`."""
         table = self.index.table
         name = table.names[row]
-        rows = rows_named(self.index, name) if name in self.repeated else [row]
+        rows = self.index.rows_named(name) if name in self.repeated else [row]
         facts = self.facts
         key = (
             None if self.areas.hidden else frozenset(self.areas.area(table, r) for r in rows),
@@ -505,24 +456,3 @@ class Triage:
             level = decide(self.mechanism, findings).verdict
             self._levels[key] = level
         return level
-
-
-# -- derived sets, remembered per index ------------------------------------------------------
-
-
-def _func_names(btf: Btf) -> frozenset[str]:
-    return frozenset(btf.name(tid) for tid in btf.ids_of_kind(Kind.FUNC))
-
-
-btf_func_names: LastOf[Btf, frozenset[str]] = LastOf(_func_names)
-"""The names of every FUNC in a BTF object."""
-
-
-def _repeated(index: KallsymsIndex) -> frozenset[str]:
-    names = index.table.names
-    ordered = [names[row] for row in index.functions]
-    return frozenset(a for a, b in itertools.pairwise(ordered) if a == b)
-
-
-repeated_names: LastOf[KallsymsIndex, frozenset[str]] = LastOf(_repeated)
-"""The text symbol names kallsyms lists more than once."""

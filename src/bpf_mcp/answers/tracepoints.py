@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from ..btf import Btf, BtfError, Kind
 from ..btf.layout import POINTER_SIZE, Layouts
 from ..btf.render import declaration, type_name
 from ..errors import InvalidArgument, NotFound
+from ..index import View
+from ..index.indexes import BtfIndex, TracefsIndex
 from ..queries import GetTracepoint, ListRawTracepoints
 from ..results import (
     RawTracepoint,
@@ -24,15 +25,10 @@ from ..results import (
     TracepointFieldDetail,
 )
 from ..sources import Source
-from ..tracefs import Field
-from .indexes import BtfIndex, TracefsIndex, TracepointRecord
-from .memo import LastOf
+from ..tracefs import Field, TracepointRecord
 from .origins import origin
 from .paging import page, substring_matcher
 from .suggest import close_names, did_you_mean
-
-if TYPE_CHECKING:
-    from .answers import View
 
 RAW_PREFIX = "btf_trace_"
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}:[A-Za-z0-9_.-]{1,128}\Z", re.ASCII)
@@ -275,12 +271,12 @@ def get_tracepoint(query: GetTracepoint, view: View) -> TracepointDetail:
             f"Invalid tracepoint name {name[:80]!r}: expected 'category:event', e.g."
             " 'sched:sched_switch' (letters, digits, '_', '.', '-' on each side of one ':')."
         )
-    index: TracefsIndex = view.indexes[Source.TRACEFS]
+    index: TracefsIndex = view.tracefs
     record = index.by_name.get(name)
     if record is None:
         near = close_names(name, list(index.by_name))
         raise NotFound(f"No tracepoint {name!r} in tracefs available_events." + did_you_mean(near))
-    btf_index: BtfIndex | None = view.indexes.get(Source.BTF)
+    btf_index: BtfIndex | None = view.indexes.btf
     btf = btf_index.btf if btf_index is not None else None
     types = _Types(btf)
     syscall = record.category == "syscalls"
@@ -335,24 +331,11 @@ def get_tracepoint(query: GetTracepoint, view: View) -> TracepointDetail:
     )
 
 
-def _raw_typedefs(btf: Btf) -> tuple[int, ...]:
-    ids = [
-        i
-        for i in btf.search_names(RAW_PREFIX)
-        if btf.kind(i) is Kind.TYPEDEF and btf.name(i).startswith(RAW_PREFIX)
-    ]
-    return tuple(sorted(ids, key=btf.name))
-
-
-raw_typedefs: LastOf[Btf, tuple[int, ...]] = LastOf(_raw_typedefs)
-"""Every `btf_trace_*` typedef of a BTF object, by name."""
-
-
 def list_raw_tracepoints(query: ListRawTracepoints, view: View) -> RawTracepointPage:
     """The typed raw tracepoints, each with its arguments and its tracefs event if any."""
-    btf: Btf = view.indexes[Source.BTF].btf
-    tracefs: TracefsIndex | None = view.indexes.get(Source.TRACEFS)
-    ids: Sequence[int] = raw_typedefs(btf)
+    btf: Btf = view.btf.btf
+    tracefs: TracefsIndex | None = view.indexes.tracefs
+    ids: Sequence[int] = view.btf.raw_typedefs
     events: dict[str, str] = {}
     note = None
     if tracefs is not None:

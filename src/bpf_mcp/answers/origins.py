@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from ..index import View
 from ..sources import BTF_VMLINUX, KALLSYMS_PATH, Source
-
-if TYPE_CHECKING:
-    from .answers import View
 
 _DEFAULTS = {Source.BTF: BTF_VMLINUX, Source.KALLSYMS: KALLSYMS_PATH}
 
@@ -18,7 +15,7 @@ def origin(view: View, source: Source) -> str:
     status = view.statuses.get(source)
     if status is not None and status.origin:
         return status.origin
-    tracefs = view.indexes.get(Source.TRACEFS) if source is Source.TRACEFS else None
+    tracefs = view.indexes.tracefs if source is Source.TRACEFS else None
     if tracefs is not None:
         return str(tracefs.mount)
     relative = _DEFAULTS.get(source)

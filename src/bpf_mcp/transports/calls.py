@@ -1,0 +1,57 @@
+"""Tool calls through the api handle, at the one boundary where errors become answers.
+
+`answer_tool` turns a tool name and its arguments into a typed query, asks the router
+through the handle, holds the result to the answer budget and renders it. A project error
+becomes its sentence; any other exception is logged here once, with its traceback, and
+answered as a generic internal error. Imports nothing of the MCP SDK, so a one-shot
+command can use it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..api import BpfMcp
+from ..convert import Rendered, render, structure_arguments
+from ..errors import BpfMcpError
+from ..queries import Query
+from ..tools import TOOLS_BY_NAME
+from .budget import BUDGET_BYTES, fit_to_budget
+
+log = logging.getLogger(__name__)
+
+
+class UnknownTool(LookupError):
+    """No tool has this name (the MCP layer answers it as invalid params)."""
+
+
+def internal_error(what: str) -> str:
+    """The one sentence a client gets for a bug in bpf-mcp."""
+    return f"Internal error in bpf-mcp while running {what}; see the server log."
+
+
+async def answer_tool(
+    handle: BpfMcp, name: str, arguments: dict[str, Any] | None, *, budget: int = BUDGET_BYTES
+) -> Rendered | str:
+    """Run one tool call: its result held to `budget` and rendered as JSON, or the sentence
+    of the error to answer instead.
+
+    Raises UnknownTool for a name no tool has. Cancellation passes through; any exception
+    that is not a project error is logged with its traceback and answered generically.
+    """
+    spec = TOOLS_BY_NAME.get(name)
+    if spec is None:
+        raise UnknownTool(f"Unknown tool: {name[:100]!r}")
+    try:
+        query: Query[object] = structure_arguments(arguments, spec.query)
+        result = await handle.query(query)
+        return render(fit_to_budget(result, budget))
+    except BpfMcpError as exc:
+        return str(exc)
+    except Exception:
+        log.exception("tool %s failed", name)
+        return internal_error(name)
+
+
+__all__ = ["UnknownTool", "answer_tool", "internal_error"]
