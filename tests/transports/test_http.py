@@ -299,3 +299,23 @@ def test_the_package_exports_the_http_transport() -> None:
     assert bpf_mcp.serve_http is serve_http
     assert bpf_mcp.HttpAddress is HttpAddress
     assert HttpAddress("::1", 8080).url() == "http://[::1]:8080/mcp"
+
+
+async def test_a_mapped_port_works_with_the_token_and_says_why_without_it() -> None:
+    # What a container's `-p 127.0.0.1:18404:1337` does: the client's Host names a port
+    # the server did not bind.
+    token = "s3cret-t0ken"
+    with trio.fail_after(30):
+        async with running(token=token) as address, httpx2.AsyncClient() as http:
+            mapped = {"host": "127.0.0.1:18404"}
+            refused = await http.get(address.url("/healthz"), headers=mapped)
+            assert refused.status_code == 421
+            assert "127.0.0.1:18404" in refused.json()["detail"]
+            assert "--allow-host" in refused.json()["detail"]
+            authorized = httpx2.AsyncClient(headers={"authorization": f"Bearer {token}", **mapped})
+            async with (
+                authorized,
+                Client(streamable_http_client(address.url(), http_client=authorized)) as c,
+            ):
+                result = await c.call_tool("list_bpf_map_types", {"pattern": "ringbuf"})
+                assert not result.is_error

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from bpf_mcp.transports.policy import (
     BearerToken,
+    Gate,
     HttpAddress,
     hosts_allowed,
     is_loopback,
@@ -80,3 +81,54 @@ def test_bearer_token() -> None:
 def test_only_the_token_itself_matches(secret: str, presented: str) -> None:
     token = BearerToken(secret)
     assert token.matches(f"Bearer {presented}") is (presented.strip() == secret)
+
+
+# -- the gate: Host, Origin and token rules, from headers alone -------------------------------
+
+GATE_HOSTS = ("127.0.0.1:1337", "localhost:1337", "mcp.internal:*")
+GATE_ORIGINS = ("http://127.0.0.1:1337", "http://localhost:1337")
+
+
+def gate(token: str | None = None) -> Gate:
+    return Gate(GATE_HOSTS, GATE_ORIGINS, BearerToken(token) if token else None)
+
+
+def test_gate_refuses_an_unknown_host_and_says_which_and_how_to_allow_it() -> None:
+    refused = gate().refusal(host="127.0.0.1:18404", origin=None, authorization=None)
+    assert refused is not None and refused.status == 421
+    assert "'127.0.0.1:18404'" in refused.body["detail"]
+    assert "--allow-host" in refused.body["detail"]
+
+
+def test_gate_compares_hosts_without_case_and_honours_port_wildcards() -> None:
+    for host in ("LOCALHOST:1337", "Localhost:1337", "mcp.internal:443", "MCP.Internal:80"):
+        assert gate().refusal(host=host, origin=None, authorization=None) is None
+    assert gate().refusal(host="mcp.internal.evil:80", origin=None, authorization=None)
+
+
+def test_a_request_with_the_valid_token_is_served_whatever_its_host() -> None:
+    token = "s3cret-t0ken"
+    auth = f"Bearer {token}"
+    for host in ("127.0.0.1:18404", "node-7.cluster:31337", None):
+        assert gate(token).refusal(host=host, origin=None, authorization=auth) is None
+    # Without the token the Host rule stands, and a wrong token gets no pass either.
+    assert gate(token).refusal(host="127.0.0.1:18404", origin=None, authorization=None)
+    wrong = gate(token).refusal(host="localhost:1337", origin=None, authorization=auth + "x")
+    assert wrong is not None and wrong.status == 401
+    assert token not in str(wrong)
+
+
+def test_the_token_does_not_lift_the_origin_check() -> None:
+    auth = "Bearer s3cret-t0ken"
+    refused = gate("s3cret-t0ken").refusal(
+        host="localhost:1337", origin="http://evil.example", authorization=auth
+    )
+    assert refused is not None and refused.status == 403
+    assert "--allow-origin" in refused.body["detail"]
+
+
+def test_a_refusal_quotes_hostile_headers_escaped_and_short() -> None:
+    refused = gate().refusal(host="\u00e9vil" + "x" * 500, origin=None, authorization=None)
+    assert refused is not None
+    detail = refused.body["detail"]
+    assert detail.isascii() and len(detail) < 400

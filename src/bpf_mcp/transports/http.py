@@ -30,7 +30,7 @@ import hypercorn.trio
 import mcp_types as types
 import trio
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -41,6 +41,7 @@ from ..errors import BpfMcpError
 from .policy import (
     DEFAULT_PATH,
     BearerToken,
+    Gate,
     HttpAddress,
     authority,
     hosts_allowed,
@@ -186,14 +187,12 @@ class _HttpApp:
         self.token = token
         self.max_body_size = max_body_size
         self.manager: StreamableHTTPSessionManager | None = None
-        self.security: TransportSecurityMiddleware | None = None
+        self.gate: Gate | None = None
         self.ready = trio.Event()
 
-    def start(
-        self, manager: StreamableHTTPSessionManager, security: TransportSecurityMiddleware
-    ) -> None:
+    def start(self, manager: StreamableHTTPSessionManager, gate: Gate) -> None:
         self.manager = manager
-        self.security = security
+        self.gate = gate
         self.ready.set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -229,25 +228,25 @@ class _HttpApp:
             await _respond(send, 404, {"error": "not found", "mcp_endpoint": self.path})
 
     async def _refusal(self, scope: Scope) -> Response | None:
-        """The answer refusing a request for its Host (421), Origin (403), Content-Type
-        (400, POSTs to the MCP endpoint) or bearer token (401); None to serve it."""
-        assert self.security is not None
-        request = Request(scope)
-        is_post = scope["method"] == "POST" and scope["path"] == self.path
-        rejection = await self.security.validate_request(request, is_post=is_post)
-        if rejection is not None or self.token is None:
-            return rejection
-        header = request.headers.get("authorization")
-        if self.token.matches(header):
-            return None
-        challenge = 'Bearer realm="bpf-mcp"'
-        if header is not None:
-            challenge += ', error="invalid_token"'
-        return JSONResponse(
-            {"error": "unauthorized", "detail": "a valid bearer token is required"},
-            401,
-            {"www-authenticate": challenge, "cache-control": "no-store"},
+        """The answer refusing a request for its Host (421), Origin (403), bearer token
+        (401) or Content-Type (400, POSTs to the MCP endpoint); None to serve it."""
+        assert self.gate is not None
+        headers = Request(scope).headers
+        refused = self.gate.refusal(
+            host=headers.get("host"),
+            origin=headers.get("origin"),
+            authorization=headers.get("authorization"),
         )
+        if refused is not None:
+            return JSONResponse(refused.body, refused.status, dict(refused.headers))
+        if scope["method"] == "POST" and scope["path"] == self.path:
+            content_type = headers.get("content-type", "")
+            if not content_type.lower().startswith("application/json"):
+                return JSONResponse(
+                    {"error": "bad request", "detail": "Content-Type must be application/json"},
+                    400,
+                )
+        return None
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A POST to the MCP endpoint: the body read whole and checked, then given to the
@@ -354,11 +353,12 @@ async def serve_http(
 
     Reports the bound `HttpAddress` through `task_status.started` once connections are
     answered (port 0 picks a free port). Requests whose Host is not one of the bound
-    address's names (or `allowed_hosts`) get 421; an Origin not among the server's own or
-    `allowed_origins`, 403. With `token`, every request must carry `Authorization: Bearer
-    <token>` or gets 401. `tools` offers only the named tools. Bodies over
-    `max_body_size` bytes get 413; a POST body that is not one JSON-RPC message gets 400
-    with the JSON-RPC error (-32700, -32600 or -32602) as over stdio. `/healthz` answers
+    address's names (or `allowed_hosts`) get 421, unless they carry the valid bearer token;
+    an Origin not among the server's own or `allowed_origins`, 403. With `token`, every
+    request must carry `Authorization: Bearer <token>` or gets 401. `tools` offers only the
+    named tools. Bodies over `max_body_size` bytes get 413; a POST body that is not one
+    JSON-RPC message gets 400 with the JSON-RPC error (-32700, -32600 or -32602) as over
+    stdio. `/healthz` answers
     per-source status as JSON.
 
     Raises ValueError, before binding, for a non-loopback `host` without `token` unless
@@ -386,11 +386,9 @@ async def serve_http(
             started = True
             bound = _bound_address(binds)
             hosts = hosts_allowed(host, bound, allowed_hosts)
-            settings = TransportSecuritySettings(
-                enable_dns_rebinding_protection=True,
-                allowed_hosts=hosts,
-                allowed_origins=origins_allowed(hosts, allowed_origins),
-            )
+            gate = Gate(tuple(hosts), tuple(origins_allowed(hosts, allowed_origins)), bearer)
+            # The gate has checked Host and Origin before the SDK sees a request.
+            settings = TransportSecuritySettings(enable_dns_rebinding_protection=False)
             manager = StreamableHTTPSessionManager(
                 build_server(handle, tools=tools),
                 json_response=json_response,
@@ -399,7 +397,7 @@ async def serve_http(
                 max_request_body_size=max_body_size,
             )
             async with manager.run():
-                app.start(manager, TransportSecurityMiddleware(settings))
+                app.start(manager, gate)
                 log.info("serving MCP on %s", bound.url(path))
                 task_status.started(bound)
                 await trio.sleep_forever()

@@ -10,6 +10,8 @@ import socket
 from collections.abc import Iterable
 from typing import NamedTuple
 
+import attrs
+
 DEFAULT_PATH = "/mcp"
 
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -109,3 +111,80 @@ class BearerToken:
             return False
         digest = hashlib.sha256(presented.strip().encode("utf-8", "surrogateescape")).digest()
         return hmac.compare_digest(digest, self._digest)
+
+
+@attrs.frozen
+class Refusal:
+    """Why a request is not served: its HTTP status, a JSON body, extra headers."""
+
+    status: int
+    body: dict[str, str]
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _shown(value: str) -> str:
+    """A header value as a refusal may quote it: ASCII-escaped, at most 100 characters."""
+    text = value.encode("ascii", "backslashreplace").decode("ascii")
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _listed(value: str, allowed: Iterable[str]) -> bool:
+    """Whether `value` is among `allowed`, ignoring case; `name:*` allows any port."""
+    folded = value.lower()
+    for entry in allowed:
+        entry = entry.lower()
+        if folded == entry or (entry.endswith(":*") and folded.startswith(entry[:-1])):
+            return True
+    return False
+
+
+@attrs.frozen
+class Gate:
+    """Who may use the HTTP transport, decided from a request's headers alone.
+
+    DNS rebinding lets a web page in a browser send requests to a local server under a
+    name the attacker controls; the Host and Origin lists stop that. A request that
+    carries the valid bearer token cannot come from such a page (the page does not know
+    the token), so with a token its Host is not checked: the server may then be reached by
+    any name or mapped port (a container's `-p 127.0.0.1:18404:1337`). Its Origin still is.
+    """
+
+    hosts: tuple[str, ...]
+    origins: tuple[str, ...]
+    token: BearerToken | None
+
+    def refusal(
+        self, *, host: str | None, origin: str | None, authorization: str | None
+    ) -> Refusal | None:
+        """The refusal of a request with these headers, or None to serve it."""
+        authorized = self.token is not None and self.token.matches(authorization)
+        if not authorized and (host is None or not _listed(host, self.hosts)):
+            shown = "no Host header" if host is None else f"Host {_shown(host)!r}"
+            return Refusal(
+                421,
+                {
+                    "error": "misdirected request",
+                    "detail": f"{shown} is not a name of this server (DNS-rebinding"
+                    " protection). Allow it with --allow-host NAME:PORT ('NAME:*' for any"
+                    " port), or send the bearer token when the server has one.",
+                },
+            )
+        if origin is not None and not _listed(origin.rstrip("/"), self.origins):
+            return Refusal(
+                403,
+                {
+                    "error": "forbidden origin",
+                    "detail": f"Origin {_shown(origin)!r} may not use this server."
+                    " Allow it with --allow-origin ORIGIN.",
+                },
+            )
+        if self.token is not None and not authorized:
+            challenge = 'Bearer realm="bpf-mcp"'
+            if authorization is not None:
+                challenge += ', error="invalid_token"'
+            return Refusal(
+                401,
+                {"error": "unauthorized", "detail": "a valid bearer token is required"},
+                (("www-authenticate", challenge), ("cache-control", "no-store")),
+            )
+        return None
