@@ -109,3 +109,43 @@ def test_call_prints_a_table_json_and_errors() -> None:
     assert error.returncode == 1 and "limit must be >= 1" in error.stderr
     usage = run("call", "get_btf_types", "oops", "--sysroot", FIXTURES)
     assert usage.returncode == 2 and "expected key=value" in usage.stderr
+
+
+def test_table_cells_wrap_and_are_never_cut() -> None:
+    from bpf_mcp.calltool import MAX_CELL, render_table
+
+    reason = " ".join(f"word{i}" for i in range(60))
+    payload = {
+        "items": [{"name": "vfs_read", "reason": reason}],
+        "total": 1,
+        "offset": 0,
+        "next_offset": None,
+        "verdicts": [{"mechanism": "fentry", "reasons": [reason]}],
+    }
+    table = render_table(payload)
+    assert "..." not in table
+    words = table.split()
+    assert all(f"word{i}" in words for i in range(60))
+    item_lines = table.split("---")[-1].splitlines()
+    assert all(len(line) <= len("vfs_read") + 2 + MAX_CELL for line in item_lines[:6])
+
+
+def test_a_one_shot_call_reads_only_its_sources_and_no_mcp_sdk() -> None:
+    code = (
+        "import sys, functools, trio\n"
+        "from bpf_mcp.calltool import call, readers_for\n"
+        "from bpf_mcp.config import Config\n"
+        f"config = Config(sysroot=__import__('pathlib').Path({FIXTURES!r}))\n"
+        "assert [r.source.value for r in readers_for('describe_btf_type', {'name': 'x'})]"
+        " == ['btf']\n"
+        "assert readers_for('get_server_status', {}) is None\n"
+        "rc = trio.run(functools.partial(call, config, 'describe_btf_type',"
+        " {'name': 'list_head'}, as_json=True))\n"
+        "print('SDK' if 'mcp' in sys.modules else 'NO-SDK', rc, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["name"] == "list_head"
+    assert done.stderr.strip().endswith("NO-SDK 0")

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 import trio
 
-from .api import open_bpf_mcp
+from .api import default_readers, open_bpf_mcp
 from .config import Config
+from .convert import structure_arguments
+from .errors import BpfMcpError
+from .queries import Query
+from .readers.base import Reader
+from .tools import TOOLS_BY_NAME
 
 MAX_CELL = 60
 
@@ -53,8 +59,12 @@ def _cell(value: Any) -> str:
         text = f"{{{len(value)} fields}}"
     else:
         text = str(value)
-    text = text.replace("\n", " ")
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 3] + "..."
+    return text.replace("\n", " ")
+
+
+def _wrapped(text: str) -> list[str]:
+    """A cell's lines: wrapped at MAX_CELL characters, never cut."""
+    return textwrap.wrap(text, MAX_CELL, break_on_hyphens=False) or [""]
 
 
 def render_table(payload: dict[str, Any]) -> str:
@@ -67,12 +77,19 @@ def render_table(payload: dict[str, Any]) -> str:
             for key in item:
                 if key not in columns:
                     columns.append(key)
-        rows = [[_cell(item.get(c)) for c in columns] for item in items]
-        widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
+        rows = [[_wrapped(_cell(item.get(c))) for c in columns] for item in items]
+        widths = [
+            max([len(c), *(len(line) for r in rows for line in r[i])])
+            for i, c in enumerate(columns)
+        ]
         lines.append("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
         lines.append("  ".join("-" * w for w in widths))
         for row in rows:
-            lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+            for depth in range(max(len(cell) for cell in row)):
+                parts = [cell[depth] if depth < len(cell) else "" for cell in row]
+                lines.append(
+                    "  ".join(v.ljust(w) for v, w in zip(parts, widths, strict=True)).rstrip()
+                )
         shown = f"{payload.get('offset', 0)}..{payload.get('offset', 0) + len(items)}"
         footer = f"{len(items)} shown ({shown}) of {payload.get('total')} matching"
         if payload.get("next_offset") is not None:
@@ -115,12 +132,29 @@ async def _settled(handle: Any, wait: float) -> None:
             await trio.sleep(0.05)
 
 
+def readers_for(tool: str, arguments: dict[str, Any]) -> list[Reader] | None:
+    """The readers one call of `tool` reads (what its query needs or prefers), or None for
+    all of them (the status tool, or arguments that do not make a query: the call then
+    answers their error as the server would)."""
+    spec = TOOLS_BY_NAME.get(tool)
+    if spec is None or not spec.query.needs:
+        return None
+    try:
+        query: Query[object] = structure_arguments(arguments, spec.query)
+    except BpfMcpError:
+        return None
+    wanted = query.needs | query.preferred()
+    return [r for r in default_readers() if r.source in wanted]
+
+
 async def call(config: Config, tool: str, arguments: dict[str, Any], *, as_json: bool) -> int:
     """Run `tool` once; print its answer to stdout. Returns the exit code (0, or 1 when
-    the tool answered an error, printed to stderr)."""
+    the tool answered an error, printed to stderr). Starts only the readers the call reads,
+    and imports nothing of the MCP SDK."""
     from .transports.calls import UnknownTool, answer_tool
 
-    async with open_bpf_mcp(config) as handle, trio.open_nursery() as nursery:
+    readers = readers_for(tool, arguments)
+    async with open_bpf_mcp(config, readers=readers) as handle, trio.open_nursery() as nursery:
         if sys.stderr.isatty():
             nursery.start_soon(_progress, sys.stderr, handle)
         try:

@@ -19,7 +19,7 @@ class ToolSpec:
     name: str
     title: str
     description: str
-    query: type
+    query: type[q.Query[Any]]
     result: type
 
     def input_schema(self) -> dict[str, Any]:

@@ -101,7 +101,8 @@ def cases(tool: ToolSpec) -> Iterator[Case]:
     for required in schema.get("required", []):
         yield Case(name, {k: v for k, v in base.items() if k != required}, "invalid", required)
 
-    defaults = {field.name: field.default for field in attrs.fields(tool.query)}
+    query_class: Any = tool.query
+    defaults = {field.name: field.default for field in attrs.fields(query_class)}
     for prop, spec in properties.items():
         kind = _type(spec)
 
