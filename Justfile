@@ -51,3 +51,7 @@ fuzz EXAMPLES="5000": setup
 fuzz-mcp RUNS="20": setup
     {{py}} -m pip install -q mcp-fuzzer
     {{py}} scripts/fuzz_mcp.py --runs {{RUNS}} --time-limit 900
+
+# One-shot `bpf-mcp call` time beside pahole, bpftrace and grep (fresh processes).
+bench-oneshot: setup
+    {{py}} bench/oneshot.py
