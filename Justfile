@@ -39,7 +39,11 @@ bench: setup
 bench-http: setup
     {{py}} bench/http_load.py
 
-# Build the container image with podman and check it over stdio and HTTP (root).
+# Build the container image localhost/bpf-mcp:latest with podman (root; docs/container.md).
+container-build:
+    bash scripts/container_build.sh
+
+# Build that image and check it over stdio and HTTP, then print the privilege matrix (root).
 container-test: setup
     bash scripts/container_test.sh
 
