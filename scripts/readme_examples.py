@@ -1,7 +1,8 @@
-"""Regenerate (or check) the example answers in README.md from the fixture kernel.
+"""Regenerate (or check) the example answers in README.md and docs/tools.md from the
+fixture kernel.
 
-Each example in the README is a line `<!-- example: TOOL {json arguments} -->` followed by
-a ```json block; this script runs the tool in process on fixtures/linux-6.18 and writes its
+Each example is a line `<!-- example: TOOL {json arguments} -->` followed by a ```json
+block; this script runs the tool in process on fixtures/linux-6.18 and writes its
 structured answer into the block. `--check` exits 1 when any block differs.
 """
 
@@ -22,6 +23,8 @@ from bpf_mcp.transports.server import call_tool
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures" / "linux-6.18"
+DOCUMENTS = (REPO / "README.md", REPO / "docs" / "tools.md")
+"""The files whose example answers are kept current."""
 EXAMPLE = re.compile(r"<!-- example: (\w+) (\{.*?\}) -->\n```json\n(.*?)```\n", re.DOTALL)
 
 
@@ -60,7 +63,7 @@ async def answers(calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
 
 
 def examples(text: str) -> list[tuple[str, dict[str, Any], Any]]:
-    """(tool, arguments, the answer shown) of every example in the README text."""
+    """(tool, arguments, the answer shown) of every example in a document's text."""
     return [
         (m.group(1), json.loads(m.group(2)), json.loads(m.group(3) or "null"))
         for m in EXAMPLE.finditer(text)
@@ -68,7 +71,7 @@ def examples(text: str) -> list[tuple[str, dict[str, Any], Any]]:
 
 
 def render(text: str) -> str:
-    """README text with every example block regenerated."""
+    """A document's text with every example block regenerated."""
     found = list(EXAMPLE.finditer(text))
     calls = [(m.group(1), json.loads(m.group(2))) for m in found]
     blocks = trio.run(answers, calls)
@@ -85,9 +88,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="only report drift")
     args = parser.parse_args()
-    readme = REPO / "README.md"
-    text = readme.read_text()
-    if args.check:
+    code = 0
+    for document in DOCUMENTS:
+        text = document.read_text()
+        if not args.check:
+            document.write_text(render(text))
+            continue
         shown = examples(text)
         fresh = trio.run(answers, [(name, arguments) for name, arguments, _ in shown])
         drift = [
@@ -96,11 +102,10 @@ def main() -> int:
             if normalize(old, mask=True) != normalize(new, mask=True)
         ]
         if drift:
-            print(f"README.md examples differ for: {', '.join(drift)}", file=sys.stderr)
-            return 1
-        return 0
-    readme.write_text(render(text))
-    return 0
+            where = document.relative_to(REPO)
+            print(f"{where} examples differ for: {', '.join(drift)}", file=sys.stderr)
+            code = 1
+    return code
 
 
 if __name__ == "__main__":

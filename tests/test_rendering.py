@@ -36,7 +36,7 @@ from bpf_mcp.transports.budget import answer_size, text_size
 from bpf_mcp.transports.protocol import wire_result
 from bpf_mcp.transports.server import call_tool
 
-README_FILE = Path(__file__).resolve().parent.parent / "README.md"
+DOCS = [Path(__file__).resolve().parent.parent / name for name in ("README.md", "docs/tools.md")]
 EXAMPLE = re.compile(r"<!-- example: (\w+) (\{.*\}) -->")
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
@@ -107,7 +107,7 @@ class Node:
 
 
 def test_every_answer_text_is_what_json_dumps_writes(view: View) -> None:
-    calls = [(m[1], json.loads(m[2])) for m in EXAMPLE.finditer(README_FILE.read_text())]
+    calls = [(m[1], json.loads(m[2])) for d in DOCS for m in EXAMPLE.finditer(d.read_text())]
     calls += [(t.name, {"limit": 1000}) for t in TOOLS if "limit" in t.input_schema()["properties"]]
     calls += [("describe_btf_type", {"name": "task_struct"}), ("get_kernel_info", {})]
     for name, arguments in calls:
