@@ -255,3 +255,27 @@ def test_pointers_from_scripts_name_real_sections() -> None:
                 assert slug(section) in anchors(REPO / document), f"{source.name}: {section}"
                 found += 1
     assert found
+
+
+def test_the_architecture_names_modules_that_exist() -> None:
+    text = (REPO / "docs" / "architecture.md").read_text()
+    named = {
+        span for span in INLINE.findall(text) if re.fullmatch(r"[\w/]+\.(py|md|json|sh)|\w+/", span)
+    }
+    assert len(named) > 20
+    missing = [
+        span
+        for span in named
+        if not any((root / span).exists() for root in (REPO, REPO / "src" / "bpf_mcp"))
+    ]
+    assert not missing, f"docs/architecture.md names what does not exist: {missing}"
+
+
+def test_the_architecture_layer_table_is_the_enforced_one() -> None:
+    from .test_layers import LAYERS
+
+    text = (REPO / "docs" / "architecture.md").read_text()
+    section = text.partition("## Layer rules")[2].partition("\n## ")[0]
+    rows = [line.split("|")[2] for line in section.splitlines() if line.startswith("|")][2:]
+    documented = [name for row in rows for name in INLINE.findall(row)]
+    assert documented == [name for layer in LAYERS for name in layer]
