@@ -35,6 +35,10 @@ conformance: setup
 bench: setup
     {{py}} bench/run.py --write BENCHMARKS.md
 
+# Answer sizes of every tool (default and worst arguments) on this kernel, beside pahole and bpftrace.
+bench-sizes *ARGS: setup
+    {{py}} bench/answer_sizes.py {{ARGS}}
+
 # HTTP load benchmark (loopback only).
 bench-http: setup
     {{py}} bench/http_load.py

@@ -27,7 +27,7 @@ async def main(sysroot: Path, serve: bool) -> None:
         tracepoints = await handle.query(queries.ListTracepoints(category="sched", limit=3))
         print(f"{tracepoints.total} sched tracepoints, e.g.:", file=sys.stderr)
         for tp in tracepoints.items:
-            print(f"  {tp.name} (id {tp.id}, {len(tp.fields)} fields)", file=sys.stderr)
+            print(f"  {tp.name} (id {tp.id}, {tp.field_count} fields)", file=sys.stderr)
         maps = await handle.query(queries.ListBpfMapTypes(pattern="ringbuf"))
         print(f"ring buffers ({maps.source}):", [m.name for m in maps.items], file=sys.stderr)
         status = await handle.status()

@@ -6,14 +6,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 import trio
 
 from bpf_mcp.answers import answer
-from bpf_mcp.answers import btf as btf_answers
-from bpf_mcp.answers.btf import MAX_HEADER_BYTES
 from bpf_mcp.config import Config
 from bpf_mcp.convert import structure_arguments, unstructure
 from bpf_mcp.errors import InvalidArgument, NotFound
@@ -29,8 +28,10 @@ from .conftest import REPO, build_view
 MODULE_BLOB = REPO / "fixtures" / "btf" / "module_vmlinux.btf"
 
 
-def describe(view: View, name: str, **kw: str) -> BtfTypeDescription:
-    result = answer(DescribeBtfType(name=name, **kw), view)
+def describe(view: View, name: str, **kw: Any) -> BtfTypeDescription:
+    """The whole description: every member and value, and the C text."""
+    whole = {"member_limit": 1000, "value_limit": 10_000, "include_c": True}
+    result = answer(DescribeBtfType(name=name, **{**whole, **kw}), view)
     assert isinstance(result, BtfTypeDescription)
     return result
 
@@ -50,6 +51,7 @@ def test_struct_layout(view: View) -> None:
     flag = by_path["sched_reset_on_fork"]
     assert (flag.bitfield_size, flag.offset, flag.bit_offset % 32) == (1, 1188, 0)
     assert by_path["sched_task_hot"].bit_hole_after == 28
+    assert task.c is not None and task.c_bytes == len(task.c.encode())
     assert task.c.startswith("struct task_struct {\n") and task.c.endswith("};")
     assert task.typedef_chain is None and task.values is None
 
@@ -70,7 +72,7 @@ def test_enum_values_and_signedness(view: View) -> None:
     assert prog.kind == "enum" and prog.signed is False and prog.values is not None
     values = {v.name: v.value for v in prog.values}
     assert values["BPF_PROG_TYPE_UNSPEC"] == 0 and "__MAX_BPF_PROG_TYPE" in values
-    assert prog.c.startswith("enum bpf_prog_type {")
+    assert prog.c is not None and prog.c.startswith("enum bpf_prog_type {")
 
 
 def test_typedef_chain(view: View) -> None:
@@ -137,9 +139,16 @@ def test_describe_arguments_are_validated() -> None:
 
 
 def header(view: View, *names: str) -> CHeader:
+    """The whole header: its parts, fetched by next_offset, concatenated."""
     result = answer(GenerateCHeader(names=names), view)
     assert isinstance(result, CHeader)
-    return result
+    text = result.header
+    offset = result.next_offset
+    while offset is not None:
+        part = answer(GenerateCHeader(names=names, offset=offset), view)
+        text += part.header
+        offset = part.next_offset
+    return attrs.evolve(result, header=text, bytes=len(text.encode()), next_offset=None)
 
 
 def test_header_compiles(view: View, tmp_path: Path) -> None:
@@ -169,12 +178,13 @@ def test_header_unknown_names(view: View) -> None:
     assert "'sk_bufff' (close: sk_buff" in message and "'nosuch_thing_at_all'" in message
 
 
-def test_header_bound(view: View, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert MAX_HEADER_BYTES <= 240 * 1024  # under the router's answer budget, as JSON
-    monkeypatch.setattr(btf_answers, "MAX_HEADER_BYTES", 20_000)
-    with pytest.raises(InvalidArgument, match="longer than 20,000 bytes"):
-        header(view, "task_struct", "sock")
-    assert header(view, "list_head").bytes < 20_000
+def test_header_parts_keep_to_max_bytes(view: View) -> None:
+    first = answer(GenerateCHeader(names=("task_struct", "sock"), max_bytes=4096), view)
+    assert first.bytes <= 4096 and first.next_offset is not None and first.offset == 0
+    assert first.definitions == first.defined > first.next_offset
+    small = answer(GenerateCHeader(names=("list_head",)), view)
+    assert small.next_offset is None and small.note is None
+    assert small.header.startswith("/* Generated") and small.header.endswith("*/\n")
 
 
 def test_header_names_are_bounded() -> None:

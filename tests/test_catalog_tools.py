@@ -58,7 +58,7 @@ def enum_count(btf: Btf, name: str) -> int:
 
 
 def test_kfuncs_and_their_annotations(view: View) -> None:
-    kfuncs = all_items(view, ListKfuncs())
+    kfuncs = all_items(view, ListKfuncs(include_params=True))
     assert len(kfuncs) == 203
     assert [k.name for k in kfuncs] == sorted(k.name for k in kfuncs)
     (slice_,) = [k for k in kfuncs if k.name == "bpf_dynptr_slice"]
@@ -107,7 +107,9 @@ def test_unknown_annotation_is_said_unknown(view: View) -> None:
     reference: ReferenceData = attrs.evolve(view.reference, kfunc_annotations=())
     btf = view.btf.btf
     (tid,) = [i for i in btf.find("bpf_dynptr_slice") if btf.kind(i) is Kind.FUNC]
-    params = {p.name: p for p in kfunc(btf, tid, reference).params}
+    found = kfunc(btf, tid, reference).params
+    assert found is not None
+    params = {p.name: p for p in found}
     assert params["buffer__szk"].annotation == "__szk"
     assert "does not know" in (params["buffer__szk"].meaning or "")
 
@@ -142,7 +144,7 @@ def test_helpers_fall_back_to_the_builtin_table(view: View) -> None:
 
 
 def test_attach_and_link_types(view: View) -> None:
-    page = answer(ListBpfAttachTypes(), view)
+    page = answer(ListBpfAttachTypes(limit=1000), view)
     btf = view.btf.btf
     assert len(page.attach_types) == enum_count(btf, "bpf_attach_type") == 58
     assert len(page.link_types) == enum_count(btf, "bpf_link_type") == 15
@@ -153,7 +155,7 @@ def test_attach_and_link_types(view: View) -> None:
     tcx = answer(ListBpfAttachTypes(pattern="tcx"), view)
     assert [e.name for e in tcx.attach_types] == ["tcx_ingress", "tcx_egress"]
     assert [e.name for e in tcx.link_types] == ["tcx"]
-    fallback = answer(ListBpfAttachTypes(), without_btf(view))
+    fallback = answer(ListBpfAttachTypes(limit=1000), without_btf(view))
     assert fallback.source == "builtin" and fallback.note and len(fallback.attach_types) == 58
 
 
@@ -182,16 +184,24 @@ def test_hooks(view: View) -> None:
     assert page.counts == {"lsm": 271, "iterator": 18, "struct_ops": 2}
     assert page.total == 271 + 18 + 2
     assert any("'bpf' is an active LSM" in n for n in page.notes)
-    (file_open,) = answer(ListBpfHooks(kind="lsm", pattern="file_open"), view).items
+    (lean,) = answer(ListBpfHooks(kind="lsm", pattern="file_open"), view).items
+    assert lean.prototype is None and lean.members is None
+    (file_open,) = answer(
+        ListBpfHooks(kind="lsm", pattern="file_open", include_details=True), view
+    ).items
     assert file_open.section == 'SEC("lsm/file_open")'
     assert file_open.prototype == "int bpf_lsm_file_open(struct file *file)"
-    lsm = all_items(view, ListBpfHooks(kind="lsm"))
+    lsm = all_items(view, ListBpfHooks(kind="lsm", include_details=True))
     assert not {"init", "verify_prog", "func_proto"} & {h.name for h in lsm}
-    iterators = {h.name: h for h in all_items(view, ListBpfHooks(kind="iterator"))}
+    iterators = {
+        h.name: h for h in all_items(view, ListBpfHooks(kind="iterator", include_details=True))
+    }
     assert "get_info" not in iterators
     assert iterators["task"].members == ("struct bpf_iter_meta *meta", "struct task_struct *task")
     assert iterators["task"].prototype and "struct bpf_iter__task {" in iterators["task"].prototype
-    ops = {h.name: h for h in all_items(view, ListBpfHooks(kind="struct_ops"))}
+    ops = {
+        h.name: h for h in all_items(view, ListBpfHooks(kind="struct_ops", include_details=True))
+    }
     assert set(ops) == {"tcp_congestion_ops", "bpf_dummy_ops"}
     assert "u32 (*ssthresh)(struct sock *)" in ops["tcp_congestion_ops"].members
     assert answer(ListBpfHooks(kind="iterator"), view).notes == ()
@@ -201,7 +211,9 @@ def test_hooks(view: View) -> None:
 
 
 def test_kernel_info(view: View) -> None:
-    info = answer(GetKernelInfo(), view)
+    info = answer(GetKernelInfo(sections=("all",)), view)
+    assert info.config is not None and info.files is not None and info.sources is not None
+    assert info.note is None
     assert info.release == "6.18.44-fc-v782" and info.arch == "x86_64"
     assert info.btf_present and info.btf_types == 126699
     config = {flag.name: flag.value for flag in info.config}
@@ -224,6 +236,14 @@ def test_kernel_info(view: View) -> None:
     assert info.capabilities is not None
 
 
+def test_kernel_info_leaves_the_long_sections_out_by_default_and_says_so(view: View) -> None:
+    info = answer(GetKernelInfo(), view)
+    assert info.config is None and info.files is None and info.sources is None
+    assert info.note is not None and "sections=" in info.note
+    assert "config (" in info.note and "files (" in info.note
+    assert info.features and info.sysctls
+
+
 def test_kernel_info_reports_unmounted_file_systems(view: View, tmp_path: Any) -> None:
     from bpf_mcp.config import Config
     from bpf_mcp.readers.system import collect
@@ -231,7 +251,8 @@ def test_kernel_info_reports_unmounted_file_systems(view: View, tmp_path: Any) -
     bare = attrs.evolve(
         view, indexes=attrs.evolve(view.indexes, system=collect(Config(sysroot=tmp_path)))
     )
-    info = answer(GetKernelInfo(), bare)
+    info = answer(GetKernelInfo(sections=("config",)), bare)
+    assert info.config is not None and info.files is None
     assert info.release is None and info.config_source is None
     assert all(flag.value is None for flag in info.config)
     mounts = {m.fs: m for m in info.mounts}
@@ -250,7 +271,7 @@ def test_live_counts_equal_the_kernel_btf(live_view: View) -> None:
     kfunc_ids = {btf.ref(t) for t in btf.ids_of_kind(Kind.DECL_TAG) if btf.name(t) == "bpf_kfunc"}
     assert answer(ListKfuncs(), live_view).total == len(kfunc_ids)
     assert answer(ListBpfHelpers(), live_view).total == enum_count(btf, "bpf_func_id") - 1
-    attach = answer(ListBpfAttachTypes(), live_view)
+    attach = answer(ListBpfAttachTypes(limit=1000), live_view)
     assert len(attach.attach_types) == enum_count(btf, "bpf_attach_type")
     assert len(attach.link_types) == enum_count(btf, "bpf_link_type")
     assert answer(ListBpfProgramTypes(), live_view).total == enum_count(btf, "bpf_prog_type")
@@ -259,7 +280,9 @@ def test_live_counts_equal_the_kernel_btf(live_view: View) -> None:
 
     assert answer(ListRawTracepoints(), live_view).total == len(raw)
     (ctx,) = [i for i in btf.find("bpf_ctx_convert") if btf.kind(i) is Kind.STRUCT]
-    compiled = sum(1 for t in answer(ListBpfProgramTypes(), live_view).items if t.compiled_in)
+    compiled = sum(
+        1 for t in answer(ListBpfProgramTypes(limit=1000), live_view).items if t.compiled_in
+    )
     assert compiled * 2 == len(btf.members(ctx))
 
 

@@ -33,6 +33,7 @@ def test_help_lists_every_option_with_its_environment_variable() -> None:
         ("--tools", "BPF_MCP_TOOLS"),
         ("--answer-cache", "BPF_MCP_ANSWER_CACHE"),
         ("--read-timeout", "BPF_MCP_READ_TIMEOUT"),
+        ("--max-answer-bytes", "BPF_MCP_MAX_ANSWER_BYTES"),
         ("--http", "BPF_MCP_HTTP"),
         ("--bind", "BPF_MCP_BIND"),
         ("--token-file", "BPF_MCP_TOKEN"),
@@ -48,6 +49,9 @@ def test_help_lists_every_option_with_its_environment_variable() -> None:
         (["--refresh-interval", "-1"], {}, "--refresh-interval must be positive"),
         ([], {"BPF_MCP_READ_TIMEOUT": "soon"}, "argument --read-timeout: invalid float value"),
         ([], {"BPF_MCP_ANSWER_CACHE": "lots"}, "argument --answer-cache: invalid int value"),
+        (["--max-answer-bytes", "1000"], {}, "--max-answer-bytes must be 16384-1048576"),
+        ([], {"BPF_MCP_MAX_ANSWER_BYTES": "2000000"}, "--max-answer-bytes must be 16384-1048576"),
+        ([], {"BPF_MCP_MAX_ANSWER_BYTES": "big"}, "argument --max-answer-bytes: invalid int"),
     ],
 )
 def test_bad_numbers_are_refused_with_a_sentence(

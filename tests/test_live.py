@@ -48,7 +48,10 @@ def test_btf_named_total_equals_bpftool(
 @pytest.mark.oracle
 @pytest.mark.parametrize(
     ("query", "enum"),
-    [(ListBpfProgramTypes(), "bpf_prog_type"), (ListBpfMapTypes(), "bpf_map_type")],
+    [
+        (ListBpfProgramTypes(limit=1000), "bpf_prog_type"),
+        (ListBpfMapTypes(limit=1000), "bpf_map_type"),
+    ],
 )
 def test_enums_equal_bpftool_minus_sentinels(
     live_view: View,

@@ -76,8 +76,9 @@ async def test_tracefs_reader_serves_a_small_tree(tmp_path: Path) -> None:
     make_tracefs(tmp_path)
     async with open_bpf_mcp(Config(sysroot=tmp_path), readers=[TracefsReader()]) as handle:
         with trio.fail_after(10):
-            result = await handle.query(ListTracepoints())
+            result = await handle.query(ListTracepoints(include_fields=True))
     (tp,) = result.items
+    assert tp.fields is not None
     assert (tp.name, tp.id, [f.name for f in tp.fields]) == (
         "demo:demo",
         7,

@@ -45,6 +45,7 @@ def test_sched_switch(view: View) -> None:
     assert "pid_t prev_pid; /* offset 24, size 4 */" in tp.context_struct
     raw = tp.raw_tracepoint
     assert raw is not None and raw.typedef == "btf_trace_sched_switch"
+    assert raw.args is not None
     assert [a.type for a in raw.args] == [
         "bool",
         "struct task_struct *",
@@ -108,8 +109,11 @@ def test_raw_tracepoints(view: View) -> None:
     names = [r.name for r in (*first.items, *second.items)]
     assert len(names) == len(set(names)) == 1601
     assert sum(1 for r in (*first.items, *second.items) if r.event is None) == 16
-    (switch,) = answer(ListRawTracepoints(pattern="sched_switch"), view).items
-    assert switch.event == "sched:sched_switch" and len(switch.args) == 4
+    (lean,) = answer(ListRawTracepoints(pattern="sched_switch"), view).items
+    assert lean.args is None and "struct task_struct *arg1" in lean.program
+    (switch,) = answer(ListRawTracepoints(pattern="sched_switch", include_args=True), view).items
+    assert switch.event == "sched:sched_switch"
+    assert switch.args is not None and len(switch.args) == 4
 
 
 # -- oracles ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 import attrs
 import trio
 
-from .config import Config
+from .config import MAX_ANSWER_BYTES, MIN_ANSWER_BYTES, Config
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 DEFAULT_BIND = "127.0.0.1:1337"
@@ -143,6 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="seconds one load of one source may take before it is abandoned and the source"
         " marked failed (a hung mount); env BPF_MCP_READ_TIMEOUT; default 60",
+    )
+    parser.add_argument(
+        "--max-answer-bytes",
+        type=int,
+        default=_env("MAX_ANSWER_BYTES", str(64 * 1024)),
+        metavar="N",
+        help=f"largest JSON-RPC message of one answer, in bytes ({MIN_ANSWER_BYTES}-"
+        f"{MAX_ANSWER_BYTES}); longer answers are cut with a note saying how to continue"
+        " (env BPF_MCP_MAX_ANSWER_BYTES; default 65536)",
     )
     parser.add_argument(
         "--log-level",
@@ -392,6 +401,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.read_timeout <= 0:
         print("bpf-mcp: --read-timeout must be positive", file=sys.stderr)
         return 2
+    if not MIN_ANSWER_BYTES <= args.max_answer_bytes <= MAX_ANSWER_BYTES:
+        print(
+            f"bpf-mcp: --max-answer-bytes must be {MIN_ANSWER_BYTES}-{MAX_ANSWER_BYTES}",
+            file=sys.stderr,
+        )
+        return 2
     if not args.sysroot.is_dir():
         print(f"bpf-mcp: --sysroot {args.sysroot} is not a directory", file=sys.stderr)
         return 2
@@ -417,6 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         refresh_interval=args.refresh_interval,
         read_timeout=args.read_timeout,
         answer_cache=args.answer_cache,
+        max_answer_bytes=args.max_answer_bytes,
     )
     code = 0
     try:

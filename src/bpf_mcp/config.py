@@ -32,6 +32,10 @@ class Backoff:
         return base * (1.0 - self.jitter + 2.0 * self.jitter * random_unit)
 
 
+MIN_ANSWER_BYTES = 16 * 1024
+MAX_ANSWER_BYTES = 1024 * 1024
+
+
 @attrs.frozen
 class Config:
     """Everything an embedded server needs to know; the CLI builds one from its options.
@@ -43,6 +47,8 @@ class Config:
     `read_timeout` bounds one load attempt of one source. `answer_cache` is how many
     answers the router remembers for repeated questions (0 turns it off); it is emptied
     whenever any source's data or state changes, so it never serves stale data.
+    `max_answer_bytes` bounds the JSON-RPC message of one tool answer, resource read or
+    prompt over MCP (MIN_ANSWER_BYTES to MAX_ANSWER_BYTES; `handle.query` is not cut).
     """
 
     sysroot: Path = Path("/")
@@ -52,6 +58,14 @@ class Config:
     backoff: Backoff = Backoff()
     max_in_flight: int = 64
     answer_cache: int = 256
+    max_answer_bytes: int = attrs.field(default=64 * 1024)
+
+    @max_answer_bytes.validator
+    def _check_max_answer_bytes(self, _attribute: object, value: int) -> None:
+        if not MIN_ANSWER_BYTES <= value <= MAX_ANSWER_BYTES:
+            raise ValueError(
+                f"max_answer_bytes must be {MIN_ANSWER_BYTES}-{MAX_ANSWER_BYTES}, not {value}"
+            )
 
     def path(self, relative: str) -> Path:
         """The absolute path of a kernel file given relative to the root (no leading '/')."""

@@ -73,7 +73,7 @@ def _pattern_field(what: str) -> Any:
         default=None,
         validator=attrs.validators.optional([_TEXT_BOUNDS, _no_nul]),
         metadata=_doc(
-            f"Case-insensitive substring to look for in {what}. Omit to list everything.",
+            f"Case-insensitive substring of {what}.",
             minLength=1,
             maxLength=MAX_PATTERN,
         ),
@@ -85,19 +85,25 @@ def _limit_field(default: int = 100) -> Any:
         default=default,
         validator=[attrs.validators.ge(1), attrs.validators.le(MAX_LIMIT)],
         metadata=_doc(
-            f"Largest number of items to return (1-{MAX_LIMIT}).",
+            "Most items to return.",
             minimum=1,
             maximum=MAX_LIMIT,
         ),
     )
 
 
-def _offset_field() -> Any:
+def _flag(text: str) -> Any:
+    return attrs.field(default=False, metadata=_doc(text))
+
+
+def _offset_field(
+    text: str = "Matches to skip: the previous answer's next_offset.",
+) -> Any:
     return attrs.field(
         default=0,
         validator=[attrs.validators.ge(0), attrs.validators.le(10_000_000)],
         metadata=_doc(
-            "Number of matching items to skip; pass the previous answer's next_offset.",
+            text,
             minimum=0,
             maximum=10_000_000,
         ),
@@ -120,12 +126,10 @@ class ListTracepoints(Query[r.TracepointPage]):
         ),
     )
     pattern: str | None = _pattern_field("the full name 'category:event'")
-    limit: int = _limit_field()
+    limit: int = _limit_field(40)
     offset: int = _offset_field()
-    include_format: bool = attrs.field(
-        default=False,
-        metadata=_doc("Also return each event's raw format file text (large: ~1.5 KB each)."),
-    )
+    include_fields: bool = _flag("Also return each event's record fields (get_tracepoint: one).")
+    include_format: bool = _flag("Also return each event's raw format file text (~1.5 KB each).")
 
 
 @attrs.frozen
@@ -135,7 +139,7 @@ class ListKernelFunctions(Query[r.KernelFunctionPage]):
     needs: ClassVar[frozenset[Source]] = frozenset({Source.KALLSYMS})
 
     pattern: str | None = _pattern_field("the function name")
-    limit: int = _limit_field()
+    limit: int = _limit_field(50)
     offset: int = _offset_field()
     include_padding: bool = attrs.field(
         default=False,
@@ -211,8 +215,9 @@ class GetBtfTypes(Query[r.BtfTypePage]):
     case_sensitive: bool = attrs.field(
         default=False, metadata=_doc("Match letter case exactly (default: ignore case).")
     )
-    limit: int = _limit_field()
+    limit: int = _limit_field(50)
     offset: int = _offset_field()
+    include_members: bool = _flag("Also return the member names of structs and unions.")
 
 
 @attrs.frozen
@@ -223,7 +228,7 @@ class ListBpfProgramTypes(Query[r.ProgramTypePage]):
     prefers: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
 
     pattern: str | None = _pattern_field("the program type name (e.g. 'kprobe', 'xdp')")
-    limit: int = _limit_field()
+    limit: int = _limit_field(25)
     offset: int = _offset_field()
 
 
@@ -295,8 +300,9 @@ class ListRawTracepoints(Query[r.RawTracepointPage]):
     prefers: ClassVar[frozenset[Source]] = frozenset({Source.TRACEFS})
 
     pattern: str | None = _pattern_field("the tracepoint name (e.g. 'sched_switch')")
-    limit: int = _limit_field()
+    limit: int = _limit_field(20)
     offset: int = _offset_field()
+    include_args: bool = _flag("Also return each one's typed arguments as a list.")
 
 
 @attrs.frozen
@@ -316,8 +322,9 @@ class ListKfuncs(Query[r.KfuncPage]):
     needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF, Source.REFERENCE})
 
     pattern: str | None = _pattern_field("the kfunc name (e.g. 'dynptr', 'task')")
-    limit: int = _limit_field()
+    limit: int = _limit_field(35)
     offset: int = _offset_field()
+    include_params: bool = _flag("Also return each parameter with its annotation explained.")
 
 
 @attrs.frozen
@@ -328,7 +335,7 @@ class ListBpfHelpers(Query[r.BpfHelperPage]):
     prefers: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
 
     pattern: str | None = _pattern_field("the helper name (e.g. 'ringbuf', 'probe_read')")
-    limit: int = _limit_field()
+    limit: int = _limit_field(30)
     offset: int = _offset_field()
 
 
@@ -340,6 +347,8 @@ class ListBpfAttachTypes(Query[r.AttachTypePage]):
     prefers: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
 
     pattern: str | None = _pattern_field("the enumerator (e.g. 'cgroup', 'TRACE')")
+    limit: int = _limit_field(40)
+    offset: int = _offset_field()
 
 
 HookKind = Literal["lsm", "iterator", "struct_ops"]
@@ -360,8 +369,20 @@ class ListBpfHooks(Query[r.BpfHookPage]):
         metadata=_doc("Only hooks of this kind: lsm, iterator or struct_ops."),
     )
     pattern: str | None = _pattern_field("the hook name (e.g. 'file_open', 'task')")
-    limit: int = _limit_field()
+    limit: int = _limit_field(40)
     offset: int = _offset_field()
+    include_details: bool = _flag("Also return LSM prototypes, iterator and struct_ops members.")
+
+
+INFO_SECTIONS = ("config", "files", "sources", "all")
+
+
+def _section(_inst: object, _attribute: attrs.Attribute[Any], value: object) -> None:
+    if value not in INFO_SECTIONS:
+        shown = repr(value)[:40]
+        raise ValueError(
+            f"each entry of sections must be one of {', '.join(INFO_SECTIONS)}, not {shown}"
+        )
 
 
 @attrs.frozen
@@ -373,16 +394,44 @@ class GetKernelInfo(Query[r.KernelInfo]):
     # Its answer carries data ages, which a remembered answer would freeze.
     uncached: ClassVar[bool] = True
 
+    sections: tuple[str, ...] = attrs.field(
+        default=(),
+        validator=attrs.validators.deep_iterable(
+            member_validator=_section,
+            iterable_validator=attrs.validators.max_len(len(INFO_SECTIONS)),
+        ),
+        metadata=_doc(
+            "Long parts to include: config (BPF config flags), files (every file read),"
+            " sources (loader status), or all. Left out, they are null and counted.",
+            maxItems=len(INFO_SECTIONS),
+            items={"enum": list(INFO_SECTIONS)},
+        ),
+    )
+
+    def wants(self, section: str) -> bool:
+        """Whether the answer includes `section`."""
+        return section in self.sections or "all" in self.sections
+
 
 # -- BTF types in depth ---------------------------------------------------------------------
 
 MAX_HEADER_TYPES = 64
+HEADER_PAGE_BYTES = 6 * 1024
+MAX_HEADER_PAGE_BYTES = 24 * 1024
 
 
 def _type_name_field(what: str) -> Any:
     return attrs.field(
         validator=[_TEXT_BOUNDS, _no_nul],
         metadata=_doc(what, minLength=1, maxLength=MAX_PATTERN),
+    )
+
+
+def _count_field(what: str, default: int, most: int) -> Any:
+    return attrs.field(
+        default=default,
+        validator=[attrs.validators.ge(1), attrs.validators.le(most)],
+        metadata=_doc(f"Most {what} to return.", minimum=1, maximum=most),
     )
 
 
@@ -417,6 +466,11 @@ class DescribeBtfType(Query[r.BtfTypeDescription]):
             maxLength=MAX_PATTERN,
         ),
     )
+    member_offset: int = _offset_field("Members to skip; pass next_member_offset.")
+    member_limit: int = _count_field("members", 32, MAX_LIMIT)
+    value_offset: int = _offset_field("Enum values to skip; pass next_value_offset.")
+    value_limit: int = _count_field("enum values", 200, 10_000)
+    include_c: bool = _flag("Return the C definition even when it is long.")
 
 
 @attrs.frozen
@@ -440,5 +494,25 @@ class GenerateCHeader(Query[r.CHeader]):
             minItems=1,
             maxItems=MAX_HEADER_TYPES,
             items={"minLength": 1, "maxLength": MAX_PATTERN},
+        ),
+    )
+    offset: int = attrs.field(
+        default=0,
+        validator=[attrs.validators.ge(0), attrs.validators.le(1_000_000)],
+        metadata=_doc(
+            "Definitions to skip: pass the previous answer's next_offset to continue a long"
+            " header.",
+            minimum=0,
+            maximum=1_000_000,
+        ),
+    )
+    max_bytes: int = attrs.field(
+        default=HEADER_PAGE_BYTES,
+        validator=[attrs.validators.ge(1024), attrs.validators.le(MAX_HEADER_PAGE_BYTES)],
+        metadata=_doc(
+            f"Most header bytes per answer (1024-{MAX_HEADER_PAGE_BYTES}); cut between"
+            " definitions.",
+            minimum=1024,
+            maximum=MAX_HEADER_PAGE_BYTES,
         ),
     )

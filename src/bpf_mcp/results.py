@@ -6,7 +6,7 @@ tool declares and what it returns cannot drift apart.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
 import attrs
 
@@ -18,6 +18,7 @@ def _doc(text: str) -> dict[str, str]:
 TOTAL = _doc("How many items matched, before paging.")
 OFFSET = _doc("Index of the first item of this page among the matches.")
 NEXT_OFFSET = _doc("Offset of the next page; null when this page is the last.")
+NOTE = _doc("What was left out of this answer, if anything, and the arguments that fetch it.")
 
 
 @attrs.frozen
@@ -36,7 +37,10 @@ class Tracepoint:
     category: str
     event: str
     id: int = attrs.field(metadata=_doc("The event id (perf_event_attr.config)."))
-    fields: tuple[TracepointField, ...]
+    field_count: int = attrs.field(metadata=_doc("Fields of its record, the common ones apart."))
+    fields: tuple[TracepointField, ...] | None = attrs.field(
+        default=None, metadata=_doc("Record fields (only with include_fields).")
+    )
     format: str | None = attrs.field(
         default=None, metadata=_doc("Raw format file text (only with include_format).")
     )
@@ -49,6 +53,7 @@ class TracepointPage:
     offset: int = attrs.field(metadata=OFFSET)
     next_offset: int | None = attrs.field(metadata=NEXT_OFFSET)
     tracefs: str = attrs.field(metadata=_doc("Where tracefs was read."))
+    note: str | None = attrs.field(default=None, metadata=NOTE)
 
 
 @attrs.frozen
@@ -95,7 +100,9 @@ class BtfTypeSummary:
     )
     vlen: int = attrs.field(metadata=_doc("Count of members, enum values, parameters or entries."))
     members: tuple[str, ...] | None = attrs.field(
-        metadata=_doc("Member names (struct/union only; '' for an anonymous member).")
+        metadata=_doc(
+            "Member names (struct/union with include_members; '' for an anonymous member)."
+        )
     )
     object: str = attrs.field(metadata=_doc("BTF object the type lives in ('vmlinux')."))
 
@@ -106,6 +113,7 @@ class BtfTypePage:
     total: int = attrs.field(metadata=TOTAL)
     offset: int = attrs.field(metadata=OFFSET)
     next_offset: int | None = attrs.field(metadata=NEXT_OFFSET)
+    note: str | None = attrs.field(default=None, metadata=NOTE)
 
 
 @attrs.frozen
@@ -207,8 +215,11 @@ class RawTracepoint:
     name: str = attrs.field(metadata=_doc('Tracepoint name, as in SEC("tp_btf/<name>").'))
     typedef: str = attrs.field(metadata=_doc("The btf_trace_<name> typedef the args come from."))
     btf_id: int
-    args: tuple[RawTracepointArg, ...] = attrs.field(
-        metadata=_doc("Typed arguments, without the leading 'void *' the kernel passes first.")
+    args: tuple[RawTracepointArg, ...] | None = attrs.field(
+        metadata=_doc(
+            "Typed arguments, without the leading 'void *' the kernel passes first (in a"
+            " list, only with include_args)."
+        )
     )
     event: str | None = attrs.field(
         metadata=_doc("The tracefs event 'category:event' of the same name; null when none.")
@@ -321,7 +332,9 @@ class Kfunc:
     name: str
     btf_id: int
     prototype: str
-    params: tuple[KfuncParam, ...]
+    params: tuple[KfuncParam, ...] | None = attrs.field(
+        metadata=_doc("Parameters with their annotations explained (only with include_params).")
+    )
     tags: tuple[str, ...] = attrs.field(
         metadata=_doc("Its BTF decl tags (bpf_kfunc; bpf_fastcall when calls preserve registers).")
     )
@@ -369,9 +382,34 @@ class BpfHelperPage:
 @attrs.frozen
 class AttachTypePage:
     attach_types: tuple[EnumEntry, ...] = attrs.field(metadata=_doc("enum bpf_attach_type."))
-    link_types: tuple[EnumEntry, ...] = attrs.field(metadata=_doc("enum bpf_link_type."))
+    link_types: tuple[EnumEntry, ...] = attrs.field(
+        metadata=_doc("enum bpf_link_type; pages list them after all the attach types.")
+    )
+    total: int = attrs.field(metadata=_doc("How many values of both enums matched."))
+    offset: int = attrs.field(metadata=OFFSET)
+    next_offset: int | None = attrs.field(metadata=NEXT_OFFSET)
     source: Literal["kernel-btf", "builtin"]
-    note: str | None = attrs.field(default=None)
+    note: str | None = attrs.field(default=None, metadata=NOTE)
+
+    def shrink(self) -> Self | None:
+        """This page cut to half its values, the note saying where the rest continues;
+        None for a page of one value."""
+        attach, link = self.attach_types, self.link_types
+        keep = (len(attach) + len(link)) // 2
+        if keep == 0:
+            return None
+        next_offset = self.offset + keep
+        cut = (
+            f"This page was cut to {keep} values to fit the answer budget; pass"
+            f" offset={next_offset} for the rest."
+        )
+        return attrs.evolve(
+            self,
+            attach_types=attach[:keep],
+            link_types=link[: max(0, keep - len(attach))],
+            next_offset=next_offset,
+            note=f"{self.note} {cut}" if self.note else cut,
+        )
 
 
 @attrs.frozen
@@ -413,11 +451,15 @@ class BpfHook:
     section: str = attrs.field(metadata=_doc("The libbpf section to attach a program there."))
     btf_id: int
     prototype: str | None = attrs.field(
-        metadata=_doc("lsm: the hook's C prototype; iterator: the context struct; else null.")
-    )
-    members: tuple[str, ...] = attrs.field(
         metadata=_doc(
-            "iterator: the context's fields; struct_ops: the operations a program can implement."
+            "lsm: the hook's C prototype; iterator: the context struct; else null (in a"
+            " list, only with include_details)."
+        )
+    )
+    members: tuple[str, ...] | None = attrs.field(
+        metadata=_doc(
+            "iterator: the context's fields; struct_ops: the operations a program can"
+            " implement (in a list, only with include_details)."
         )
     )
 
@@ -482,7 +524,9 @@ class KernelInfo:
     btf_types: int | None
     mounts: tuple[MountInfo, ...]
     config_source: str | None = attrs.field(metadata=_doc("The config file read; null if none."))
-    config: tuple[ConfigFlag, ...]
+    config: tuple[ConfigFlag, ...] | None = attrs.field(
+        metadata=_doc("BPF config flags and what each means (only with sections=['config']).")
+    )
     sysctls: dict[str, str | None] = attrs.field(
         metadata=_doc("BPF-relevant sysctls; null where unreadable.")
     )
@@ -500,16 +544,28 @@ class KernelInfo:
     )
     capability_notes: tuple[str, ...]
     features: tuple[KernelFeature, ...]
-    files: tuple[FileStatus, ...] = attrs.field(
+    files: tuple[FileStatus, ...] | None = attrs.field(
         metadata=_doc(
-            "Every kernel file consulted for this answer: readable or why not, and the fix."
+            "Every kernel file consulted for this answer: readable or why not, and the fix"
+            " (only with sections=['files'])."
         )
     )
-    sources: tuple[SourceStatusInfo, ...]
+    sources: tuple[SourceStatusInfo, ...] | None = attrs.field(
+        metadata=_doc("The loaders' status (only with sections=['sources']).")
+    )
     source: str = attrs.field(metadata=SOURCE)
+    note: str | None = attrs.field(default=None, metadata=NOTE)
 
 
 # -- BTF types in depth ---------------------------------------------------------------------
+
+C_INLINE_BYTES = 2048
+"""Longest C definition a description carries without include_c."""
+
+
+def _part_note(what: str, offset: int | None, shown: int, total: int | None) -> str:
+    start = offset or 0
+    return f"{what} {start}-{start + shown - 1} of {total} shown;"
 
 
 @attrs.frozen
@@ -597,18 +653,39 @@ class BtfTypeDescription:
     object: str = attrs.field(metadata=_doc("BTF object: 'vmlinux' or a module's name."))
     size: int | None = attrs.field(metadata=_doc("Size in bytes; null for kinds without one."))
     alignment: int | None
-    c: str = attrs.field(metadata=_doc("The C definition (or, for other kinds, the C type)."))
+    c: str | None = attrs.field(
+        metadata=_doc(
+            "The C definition (or, for other kinds, the C type); null when longer than"
+            f" {C_INLINE_BYTES} bytes unless include_c."
+        )
+    )
+    c_bytes: int = attrs.field(metadata=_doc("Length of the C definition in bytes."))
     type: str | None = attrs.field(
         metadata=_doc("What a typedef, pointer, array, modifier or var refers to, as C text.")
     )
     members: tuple[BtfMember, ...] | None = attrs.field(
-        metadata=_doc("Struct/union members in order, anonymous members expanded.")
+        metadata=_doc(
+            "Struct/union members in order, anonymous members expanded; paged by"
+            " member_offset and member_limit."
+        )
+    )
+    member_total: int | None = attrs.field(metadata=_doc("Members in all (expanded)."))
+    member_offset: int | None = attrs.field(metadata=_doc("Index of the first member shown."))
+    next_member_offset: int | None = attrs.field(
+        metadata=_doc("member_offset of the next members; null when none are left.")
     )
     layout: BtfLayout | None = attrs.field(metadata=_doc("Struct/union holes and padding."))
     signed: bool | None = attrs.field(metadata=_doc("Enum or int signedness."))
     bits: int | None = attrs.field(metadata=_doc("Int width in bits."))
     nelems: int | None = attrs.field(metadata=_doc("Array element count."))
-    values: tuple[BtfEnumerator, ...] | None
+    values: tuple[BtfEnumerator, ...] | None = attrs.field(
+        metadata=_doc("Enum values, paged by value_offset and value_limit.")
+    )
+    value_total: int | None
+    value_offset: int | None
+    next_value_offset: int | None = attrs.field(
+        metadata=_doc("value_offset of the next values; null when none are left.")
+    )
     typedef_chain: tuple[BtfChainStep, ...] | None = attrs.field(
         metadata=_doc("From the typedef down to the type it finally names.")
     )
@@ -623,13 +700,59 @@ class BtfTypeDescription:
     others: tuple[BtfTypeRef, ...] = attrs.field(
         metadata=_doc("Other types of the same name; pass 'kind' or 'object' to pick one.")
     )
+    note: str | None = attrs.field(default=None, metadata=NOTE)
+
+    def with_note(self) -> Self:
+        """This description with `note` saying what it leaves out and how to get it."""
+        parts = []
+        if self.members is not None and self.next_member_offset is not None:
+            parts.append(
+                _part_note("Members", self.member_offset, len(self.members), self.member_total)
+                + f" pass member_offset={self.next_member_offset} for the next ones."
+            )
+        if self.values is not None and self.next_value_offset is not None:
+            parts.append(
+                _part_note("Values", self.value_offset, len(self.values), self.value_total)
+                + f" pass value_offset={self.next_value_offset} for the next ones."
+            )
+        if self.c is None and self.c_bytes:
+            parts.append(
+                f"The C definition ({self.c_bytes} bytes) is left out: pass include_c=true"
+                " for it (generate_c_header gives one too long for an answer in parts)."
+            )
+        return attrs.evolve(self, note=" ".join(parts) or None)
+
+    def shrink(self) -> Self | None:
+        """A smaller form of this description for an answer over budget: without the C
+        text first, then with half the members or values; None when none is smaller."""
+        if self.c is not None and len(self.c) > C_INLINE_BYTES:
+            return attrs.evolve(self, c=None).with_note()
+        for part in ("members", "values"):
+            shown = getattr(self, part)
+            if shown is not None and len(shown) > 1:
+                keep = len(shown) // 2
+                start = getattr(self, f"{part[:-1]}_offset") or 0
+                changes = {part: shown[:keep], f"next_{part[:-1]}_offset": start + keep}
+                return attrs.evolve(self, **changes).with_note()
+        return None
 
 
 @attrs.frozen
 class CHeader:
-    header: str = attrs.field(metadata=_doc("The C header text."))
-    bytes: int
+    header: str = attrs.field(
+        metadata=_doc("The C header text (of one part, when next_offset is not null).")
+    )
+    bytes: int = attrs.field(metadata=_doc("Bytes of this header text."))
+    offset: int = attrs.field(metadata=_doc("Index of the first definition in this part."))
+    next_offset: int | None = attrs.field(
+        metadata=_doc(
+            "Pass as offset for the next part; null when the header ends here. The parts"
+            " concatenated are the whole header."
+        )
+    )
+    definitions: int = attrs.field(metadata=_doc("Definitions in the whole header."))
     roots: tuple[BtfTypeRef, ...] = attrs.field(metadata=_doc("The types asked for."))
     defined: int = attrs.field(metadata=_doc("Types defined, those asked for included."))
     declared: int = attrs.field(metadata=_doc("Types only forward-declared."))
     object: str = attrs.field(metadata=_doc("BTF object the types come from."))
+    note: str | None = attrs.field(default=None, metadata=NOTE)

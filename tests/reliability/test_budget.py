@@ -22,6 +22,7 @@ from bpf_mcp.tools import TOOLS
 from bpf_mcp.transports.budget import (
     BUDGET_BYTES,
     ENVELOPE_RESERVE,
+    AnswerTooLarge,
     answer_size,
     fit_to_budget,
     is_page,
@@ -51,7 +52,13 @@ def test_pages_under_the_budget_are_left_alone(view: View) -> None:
     page = answer(ListTracepoints(limit=5), view)
     assert fit_to_budget(page) is page
     status = answer(GetServerStatus(), view)
-    assert fit_to_budget(status, budget=10) is status  # not a page: nothing to cut
+    assert fit_to_budget(status) is status
+
+
+def test_an_answer_that_cannot_shrink_enough_is_refused_with_a_sentence(view: View) -> None:
+    status = answer(GetServerStatus(), view)
+    with pytest.raises(AnswerTooLarge, match="ask for less"):
+        fit_to_budget(status, budget=10)
 
 
 def test_a_cut_is_said_in_the_note_where_the_page_has_one(view: View) -> None:

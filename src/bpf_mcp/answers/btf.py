@@ -9,10 +9,12 @@ from __future__ import annotations
 import difflib
 import glob
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
+
+import attrs
 
 from ..btf import Btf, BtfError, Kind
-from ..btf.header import HeaderTooLarge, build_header
+from ..btf.header import Header, build_header
 from ..btf.layout import layouts_of
 from ..btf.members import describe_members
 from ..btf.render import c_definition, func_prototype, type_name
@@ -20,6 +22,7 @@ from ..errors import BpfMcpError, InvalidArgument, NotFound
 from ..index.indexes import BtfIndex
 from ..queries import DescribeBtfType, GenerateCHeader, GetBtfTypes
 from ..results import (
+    C_INLINE_BYTES,
     BtfChainStep,
     BtfDeclTag,
     BtfEnumerator,
@@ -34,8 +37,6 @@ from ..results import (
 )
 from .paging import window
 
-MAX_HEADER_BYTES = 240 * 1024
-"""Largest header text: its JSON stays under the router's 256 KB answer budget."""
 MAX_OTHERS = 20
 
 # The most useful type first when several share a name.
@@ -98,11 +99,12 @@ def parse_kind(label: str) -> Kind:
         raise InvalidArgument(f"Unknown BTF kind {label!r}; valid kinds are: {valid}.") from None
 
 
-def btf_summary(btf: Btf, tid: int) -> BtfTypeSummary:
-    """The compact description of one type used by get_btf_types."""
+def btf_summary(btf: Btf, tid: int, *, members_too: bool = True) -> BtfTypeSummary:
+    """The compact description of one type used by get_btf_types; member names only
+    when `members_too`."""
     kind = btf.kind(tid)
     members = None
-    if kind in (Kind.STRUCT, Kind.UNION):
+    if members_too and kind in (Kind.STRUCT, Kind.UNION):
         members = btf.member_names(tid)
     return BtfTypeSummary(
         id=tid,
@@ -153,7 +155,7 @@ def get_btf_types(query: GetBtfTypes, index: BtfIndex) -> BtfTypePage:
     for btf, ids in parts:
         if start < len(ids) and len(items) < w.stop - w.start:
             shown = ids[start : start + (w.stop - w.start) - len(items)]
-            items.extend(btf_summary(btf, t) for t in shown)
+            items.extend(btf_summary(btf, t, members_too=query.include_members) for t in shown)
         start = max(0, start - len(ids))
     return BtfTypePage(items=tuple(items), total=w.total, offset=w.start, next_offset=w.next_offset)
 
@@ -261,11 +263,31 @@ def describe_btf_type(query: DescribeBtfType, index: BtfIndex) -> BtfTypeDescrip
     """One type in depth; NotFound (with close names) when no type has the name."""
     btf, tid, others = _pick(index, query.name, query.kind, query.object)
     try:
-        return describe(btf, tid, others)
+        whole = describe(btf, tid, others)
     except BtfError as exc:
         raise BpfMcpError(
             f"The BTF of {btf.object_name} is malformed where it describes {query.name!r}: {exc}"
         ) from None
+    return described_part(whole, query)
+
+
+def described_part(whole: BtfTypeDescription, query: DescribeBtfType) -> BtfTypeDescription:
+    """The part of a full description `query` asks for: its page of members and of enum
+    values, and the C text when short or asked for; the note says what is left out."""
+    changes: dict[str, Any] = {}
+    for part, offset, limit in (
+        ("member", query.member_offset, query.member_limit),
+        ("value", query.value_offset, query.value_limit),
+    ):
+        shown = getattr(whole, f"{part}s")
+        if shown is not None:
+            w = window(len(shown), offset, limit)
+            changes[f"{part}s"] = shown[w.start : w.stop]
+            changes[f"{part}_offset"] = w.start
+            changes[f"next_{part}_offset"] = w.next_offset
+    if whole.c is not None and len(whole.c) > C_INLINE_BYTES and not query.include_c:
+        changes["c"] = None
+    return attrs.evolve(whole, **changes).with_note()
 
 
 def _ref(btf: Btf, tid: int) -> BtfTypeRef:
@@ -347,13 +369,20 @@ def describe(btf: Btf, tid: int, others: Sequence[tuple[Btf, int]] = ()) -> BtfT
         size=size,
         alignment=alignment,
         c=c,
+        c_bytes=len(c.encode()),
         type=referred,
         members=members,
+        member_total=len(members) if members is not None else None,
+        member_offset=0 if members is not None else None,
+        next_member_offset=None,
         layout=layout,
         signed=signed,
         bits=bits,
         nelems=nelems,
         values=values,
+        value_total=len(values) if values is not None else None,
+        value_offset=0 if values is not None else None,
+        next_value_offset=None,
         typedef_chain=_chain(btf, tid) if kind is Kind.TYPEDEF else None,
         prototype=prototype,
         return_type=return_type,
@@ -396,8 +425,9 @@ def _decl_tags(btf: Btf, tid: int, kind: Kind) -> tuple[BtfDeclTag, ...]:
 
 
 def generate_c_header(query: GenerateCHeader, index: BtfIndex) -> CHeader:
-    """A header defining the named types; NotFound naming every unknown name, and
-    InvalidArgument when the header would pass MAX_HEADER_BYTES."""
+    """A header defining the named types, or the part of it from definition
+    `query.offset` that fits in `query.max_bytes` (at least one definition); the parts
+    concatenated are the whole header. NotFound naming every unknown name."""
     picked: list[tuple[Btf, int]] = []
     missing: list[str] = []
     for text in query.names:
@@ -431,20 +461,49 @@ def generate_c_header(query: GenerateCHeader, index: BtfIndex) -> CHeader:
     btf = next(iter(modules.values())) if modules else index.btf
     roots = [tid for _, tid in picked]
     try:
-        header = build_header(btf, roots, max_bytes=MAX_HEADER_BYTES)
-    except HeaderTooLarge as exc:
-        raise InvalidArgument(
-            f"The header for {len(roots)} type(s) would be longer than {exc.limit:,} bytes, the"
-            " most one answer holds; ask for fewer types (describe_btf_type gives one type's"
-            " definition)."
-        ) from None
+        header = build_header(btf, roots)
     except BtfError as exc:
         raise BpfMcpError(f"The BTF of {btf.object_name} is malformed: {exc}") from None
+    text, start, stop = header_part(header, query.offset, query.max_bytes)
+    count = len(header.defined)
+    note = None
+    if stop < count:
+        note = (
+            f"This is part of the header: definitions {start}-{stop - 1} of {count}, cut"
+            f" between definitions to keep to {query.max_bytes} bytes. Pass offset={stop}"
+            " (same names) for the next part, and concatenate the parts."
+        )
     return CHeader(
-        header=header.text,
-        bytes=len(header.text.encode()),
+        header=text,
+        bytes=len(text.encode()),
+        offset=start,
+        next_offset=stop if stop < count else None,
+        definitions=count,
         roots=tuple(_ref(b, t) for b, t in picked),
         defined=len(header.defined),
         declared=len(header.declared),
         object=btf.object_name,
+        note=note,
     )
+
+
+def header_part(header: Header, offset: int, max_bytes: int) -> tuple[str, int, int]:
+    """(text, first definition, definition after the last) of the part of `header` that
+    starts at definition `offset` and holds at most `max_bytes` (at least one definition,
+    so paging makes progress). The preamble leads the first part, the closing guard ends
+    the last."""
+    preamble, *definitions, closing = header.parts
+    start = min(offset, len(definitions))
+    pieces = [preamble] if start == 0 else []
+    size = sum(len(p.encode()) for p in pieces)
+    stop = start
+    while stop < len(definitions):
+        piece = definitions[stop]
+        size += len(piece.encode())
+        if size > max_bytes and stop > start:
+            break
+        pieces.append(piece)
+        stop += 1
+    if stop == len(definitions):
+        pieces.append(closing)
+    return "".join(pieces), start, stop

@@ -7,6 +7,8 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+import attrs
+
 from ..btf import Btf, BtfError, Kind
 from ..btf.render import func_prototype, type_name
 from ..index import View
@@ -45,7 +47,7 @@ from ..results import (
 from ..sources import Source
 from ..system import SystemFacts
 from .origins import btf_origin
-from .paging import page, substring_matcher
+from .paging import page, substring_matcher, window
 
 NO_DESCRIPTION = "No description yet: this enumerator is newer than bpf-mcp's reference data."
 _UNKNOWN_SUFFIX = re.compile(r"[A-Za-z0-9]__([a-z][a-z0-9_]*)\Z", re.ASCII)
@@ -101,10 +103,14 @@ def annotation(name: str, known: Sequence[str]) -> str | None:
     return "__" + match.group(1) if match else None
 
 
-def kfunc(btf: Btf, tid: int, reference: ReferenceData) -> Kfunc:
-    """One kfunc: prototype, parameters with their annotations explained, and tags."""
+def kfunc(btf: Btf, tid: int, reference: ReferenceData, *, params: bool = True) -> Kfunc:
+    """One kfunc: prototype, parameters with their annotations explained (unless not
+    `params`), and tags."""
+    tags = tuple(dict.fromkeys(name for name, component in btf.decl_tags(tid) if component == -1))
+    if not params:
+        return Kfunc(btf.name(tid), tid, func_prototype(btf, tid), None, tags)
     meanings = {note.name: note.text for note in reference.kfunc_annotations}
-    params = []
+    found = []
     for p in btf.params(btf.ref(tid)):
         suffix = annotation(p.name, list(meanings))
         meaning = meanings.get(suffix) if suffix else None
@@ -113,9 +119,8 @@ def kfunc(btf: Btf, tid: int, reference: ReferenceData) -> Kfunc:
                 f"The name ends in {suffix}, an annotation bpf-mcp does not know; the verifier"
                 " may treat this argument specially."
             )
-        params.append(KfuncParam(p.name, type_name(btf, p.type_id), suffix, meaning))
-    tags = tuple(dict.fromkeys(name for name, component in btf.decl_tags(tid) if component == -1))
-    return Kfunc(btf.name(tid), tid, func_prototype(btf, tid), tuple(params), tags)
+        found.append(KfuncParam(p.name, type_name(btf, p.type_id), suffix, meaning))
+    return Kfunc(btf.name(tid), tid, func_prototype(btf, tid), tuple(found), tags)
 
 
 def list_kfuncs(query: ListKfuncs, view: View) -> KfuncPage:
@@ -127,7 +132,7 @@ def list_kfuncs(query: ListKfuncs, view: View) -> KfuncPage:
         ids = [i for i in ids if match(btf.name(i))]
     shown, w = page(ids, query.offset, query.limit)
     return KfuncPage(
-        items=tuple(kfunc(btf, i, reference) for i in shown),
+        items=tuple(kfunc(btf, i, reference, params=query.include_params) for i in shown),
         total=w.total,
         offset=w.start,
         next_offset=w.next_offset,
@@ -215,7 +220,7 @@ def list_bpf_helpers(query: ListBpfHelpers, view: View) -> BpfHelperPage:
 def list_bpf_attach_types(query: ListBpfAttachTypes, view: View) -> AttachTypePage:
     reference: ReferenceData = view.reference
     match = substring_matcher(query.pattern)
-    out: list[tuple[EnumEntry, ...]] = []
+    out: list[list[EnumEntry]] = []
     sources: list[EnumSource] = []
     notes = []
     for enum_name, table, prefix in (
@@ -227,7 +232,7 @@ def list_bpf_attach_types(query: ListBpfAttachTypes, view: View) -> AttachTypePa
         if why and why not in notes:
             notes.append(why)
         out.append(
-            tuple(
+            [
                 EnumEntry(
                     name=constant.removeprefix(prefix).lower(),
                     constant=constant,
@@ -236,11 +241,17 @@ def list_bpf_attach_types(query: ListBpfAttachTypes, view: View) -> AttachTypePa
                 )
                 for constant, value in pairs
                 if match is None or match(constant)
-            )
+            ]
         )
+    # One page runs over the attach types, then the link types.
+    attach, link = out
+    w = window(len(attach) + len(link), query.offset, query.limit)
     return AttachTypePage(
-        attach_types=out[0],
-        link_types=out[1],
+        attach_types=tuple(attach[w.start : w.stop]),
+        link_types=tuple(link[max(0, w.start - len(attach)) : max(0, w.stop - len(attach))]),
+        total=w.total,
+        offset=w.start,
+        next_offset=w.next_offset,
         source="kernel-btf" if sources == ["kernel-btf", "kernel-btf"] else "builtin",
         note=" ".join(notes) or None,
     )
@@ -331,6 +342,8 @@ def list_bpf_hooks(query: ListBpfHooks, view: View) -> BpfHookPage:
     if match is not None:
         hooks = [h for h in hooks if match(h.name)]
     shown, w = page(hooks, query.offset, query.limit)
+    if not query.include_details:
+        shown = [attrs.evolve(h, prototype=None, members=None) for h in shown]
     notes = []
     if query.kind in (None, "lsm"):
         notes.append(lsm_availability(view.indexes.system)[1])

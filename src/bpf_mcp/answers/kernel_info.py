@@ -142,6 +142,24 @@ def get_kernel_info(query: GetKernelInfo, view: View) -> KernelInfo:
     sources: tuple[SourceStatusInfo, ...] = tuple(
         status_info(view.statuses[s], now) for s in Source if s in view.statuses
     )
+    files = tuple(
+        FileStatus(f.role, f.path, f.readable, f.state, f.detail, f.fix) for f in facts.files
+    )
+    config = tuple(ConfigFlag(note.name, facts.flag(note.name), note.text) for note in flags)
+    left_out = []
+    if not query.wants("config"):
+        left_out.append(f"config ({len(config)} BPF config flags with their meaning)")
+    if not query.wants("files"):
+        unreadable = sum(1 for f in files if not f.readable)
+        left_out.append(f"files ({len(files)} files consulted, {unreadable} unreadable)")
+    if not query.wants("sources"):
+        left_out.append(f"sources (the status of {len(sources)} loaders)")
+    note = None
+    if left_out:
+        note = (
+            "Left out: " + "; ".join(left_out) + ". Pass sections=['config', 'files',"
+            " 'sources'] (or ['all']) for them."
+        )
     consulted = [f.path for f in facts.files if f.readable]
     return KernelInfo(
         release=facts.release,
@@ -152,7 +170,7 @@ def get_kernel_info(query: GetKernelInfo, view: View) -> KernelInfo:
         btf_types=len(btf_index.btf) if btf_index is not None else None,
         mounts=_mounts(facts),
         config_source=facts.config_path,
-        config=tuple(ConfigFlag(note.name, facts.flag(note.name), note.text) for note in flags),
+        config=config if query.wants("config") else None,
         sysctls=dict(facts.sysctls),
         sysctl_notes=tuple(_sysctl_notes(facts)),
         lockdown=facts.lockdown,
@@ -162,9 +180,8 @@ def get_kernel_info(query: GetKernelInfo, view: View) -> KernelInfo:
         capabilities=capabilities,
         capability_notes=tuple(capability_notes),
         features=_features(facts),
-        files=tuple(
-            FileStatus(f.role, f.path, f.readable, f.state, f.detail, f.fix) for f in facts.files
-        ),
-        sources=sources,
+        files=files if query.wants("files") else None,
+        sources=sources if query.wants("sources") else None,
         source="system " + ", ".join(consulted),
+        note=note,
     )

@@ -26,18 +26,22 @@ from . import catalog
 from .paging import page, substring_matcher
 
 
-def _tracepoint(record: TracepointRecord, include_format: bool) -> Tracepoint:
+def _tracepoint(record: TracepointRecord, query: ListTracepoints) -> Tracepoint:
     fmt = record.format
+    fields = None
+    if query.include_fields:
+        fields = tuple(
+            TracepointField(f.name, f.c_type, f.offset, f.size, f.signed, f.common)
+            for f in fmt.fields
+        )
     return Tracepoint(
         name=record.name,
         category=record.category,
         event=record.event,
         id=fmt.id,
-        fields=tuple(
-            TracepointField(f.name, f.c_type, f.offset, f.size, f.signed, f.common)
-            for f in fmt.fields
-        ),
-        format=record.raw if include_format else None,
+        field_count=sum(1 for f in fmt.fields if not f.common),
+        fields=fields,
+        format=record.raw if query.include_format else None,
     )
 
 
@@ -51,7 +55,7 @@ def list_tracepoints(query: ListTracepoints, index: TracefsIndex) -> TracepointP
         records = [r for r in records if by_name(r.name)]
     shown, w = page(records, query.offset, query.limit)
     return TracepointPage(
-        items=tuple(_tracepoint(r, query.include_format) for r in shown),
+        items=tuple(_tracepoint(r, query) for r in shown),
         total=w.total,
         offset=w.start,
         next_offset=w.next_offset,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import attrs
+
 from ..btf import Btf, BtfError, Kind
 from ..btf.layout import POINTER_SIZE, Layouts
 from ..btf.render import declaration, type_name
@@ -352,7 +354,7 @@ def list_raw_tracepoints(query: ListRawTracepoints, view: View) -> RawTracepoint
     for tid in shown:
         raw = raw_tracepoint(btf, tid, events.get(btf.name(tid).removeprefix(RAW_PREFIX)))
         if raw is not None:
-            items.append(raw)
+            items.append(raw if query.include_args else attrs.evolve(raw, args=None))
     sources = f"BTF {origin(view, Source.BTF)} ({RAW_PREFIX}* typedefs)"
     if tracefs is not None:
         sources += f"; tracefs {tracefs.mount}/available_events"

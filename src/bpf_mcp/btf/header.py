@@ -250,11 +250,15 @@ def _anonymous_enums(btf: Btf, ids: Iterable[int]) -> list[int]:
 
 @attrs.frozen
 class Header:
-    """A generated header: its text, the ids it defines in order, those it only declares."""
+    """A generated header: its text, the ids it defines in order, those it only declares,
+    and `parts`: the preamble (guard, tag macros, forward declarations), one part per
+    definition (in the order of `defined`), then the closing guard; joined, they are
+    `text`."""
 
     text: str
     defined: tuple[int, ...]
     declared: tuple[int, ...]
+    parts: tuple[str, ...]
 
 
 def c_header(btf: Btf, roots: Sequence[int], *, max_bytes: int | None = None) -> str:
@@ -306,7 +310,10 @@ def build_header(btf: Btf, roots: Sequence[int], *, max_bytes: int | None = None
     text = "\n".join(parts)
     if max_bytes is not None and len(text) > max_bytes:
         raise HeaderTooLarge(max_bytes)
-    return Header(text, tuple(order), tuple(forwards))
+    count = len(order)
+    preamble = "\n".join(parts[: len(parts) - count - 1]) + "\n"
+    pieces = (preamble, *(p + "\n" for p in parts[-count - 1 : -1]), parts[-1])
+    return Header(text, tuple(order), tuple(forwards), pieces)
 
 
 def _forward(btf: Btf, tid: int, name: str | None) -> str:

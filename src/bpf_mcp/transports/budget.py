@@ -1,10 +1,12 @@
-"""The size budget of one answer: a list page whose answer would pass it is cut short.
+"""The size budget of one answer: a list page whose answer would pass it is cut short, and
+any other answer is shrunk by its own class, never silently.
 
-Every list answer (a result with `items`, `offset` and `next_offset`) is held so that the
-whole JSON-RPC message carrying it stays under `BUDGET_BYTES`: clients read a message as
-one line or one body, and many cap its size. A tool answer carries its result twice, as
-structured content and as the JSON text of its text block (escaped inside a JSON string),
-so that is what is measured (`answer_size`), plus reserves for the envelope and the note.
+Every answer is held so that the whole JSON-RPC message carrying it stays under the
+budget (`Config.max_answer_bytes`, `BUDGET_BYTES` by default): clients read a message as
+one line or one body, many cap its size, and the model reading it pays for every byte. A
+tool answer carries its result twice, as structured content and as the JSON text of its
+text block (escaped inside a JSON string), so that is what is measured (`answer_size`),
+plus reserves for the envelope and the note.
 A page that would be larger keeps the longest prefix of its items that fits, and
 `next_offset` says where the rest continues, exactly as for a page ended by `limit`; so a
 client that follows `next_offset` sees every item once. The cut is never silent: a result
@@ -12,21 +14,25 @@ class with a `note` field gets a sentence saying so, and on the others `next_off
 null while fewer than `limit` items came back (the tool descriptions promise no more).
 
 A page always keeps at least one item, so paging makes progress even if a single item is
-larger than the budget. Answers that are not pages are returned unchanged.
+larger than the budget. An answer that is not a page and is over budget is replaced by
+its class's `shrink()` (a smaller form whose `note` says what was left out and which
+arguments fetch it) until it fits; one that cannot shrink enough is refused with
+AnswerTooLarge, a sentence saying how to narrow the question.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 import attrs
 
 from ..convert import render
+from ..errors import BpfMcpError
 
 T = TypeVar("T")
 
-BUDGET_BYTES = 256 * 1024
+BUDGET_BYTES = 64 * 1024
 """Largest JSON-RPC message carrying a list answer, in bytes (UTF-8)."""
 
 ENVELOPE_RESERVE = 2048
@@ -36,6 +42,17 @@ NOTE_RESERVE = 512
 """Bytes kept free, on a cut page, for the note that says it was cut (in both copies)."""
 
 _PAGE_FIELDS = frozenset({"items", "offset", "next_offset"})
+
+
+class AnswerTooLarge(BpfMcpError):
+    """An answer that cannot be made to fit the budget."""
+
+
+class Shrinkable(Protocol):
+    """A result class that can give a smaller form of itself."""
+
+    def shrink(self) -> Self | None:
+        """A smaller form, its note saying what it leaves out; None when none is."""
 
 
 def answer_size(value: Any) -> int:
@@ -66,13 +83,18 @@ def cut_note(kept: int, budget: int, next_offset: int) -> str:
     )
 
 
+def fits(result: object, budget: int) -> bool:
+    """Whether the tool answer carrying `result` stays within `budget` bytes."""
+    return text_size(render(result).text) + ENVELOPE_RESERVE <= budget
+
+
 def fit_to_budget(result: T, budget: int = BUDGET_BYTES) -> T:
-    """`result`, or, for a page whose answer would take more than `budget` bytes, the same
-    page cut to the longest prefix of its items that fits, with `next_offset` pointing just
-    past it and (when the class has one) a `note` saying so. Pure; raises nothing of its
-    own."""
+    """`result`, or, when its answer would take more than `budget` bytes: for a page, the
+    same page cut to the longest prefix of its items that fits, with `next_offset` pointing
+    just past it and a note saying so; for another answer, the first of its `shrink()`
+    forms that fits. Pure. Raises AnswerTooLarge when no form fits."""
     if not is_page(result):
-        return result
+        return _shrink_to_fit(result, budget)
     rendered = render(result)
     whole = text_size(rendered.text) + ENVELOPE_RESERVE
     if whole <= budget:
@@ -93,9 +115,27 @@ def fit_to_budget(result: T, budget: int = BUDGET_BYTES) -> T:
     page: Any = result
     next_offset = page.offset + kept
     changes: dict[str, Any] = {"items": page.items[:kept], "next_offset": next_offset}
-    cls: Any = type(result)
-    if "note" in attrs.fields_dict(cls):
-        note = cut_note(kept, budget, next_offset)
+    fields = attrs.fields_dict(type(page))
+    note = cut_note(kept, budget, next_offset)
+    if "note" in fields:
         changes["note"] = f"{page.note} {note}" if page.note else note
+    elif "notes" in fields:
+        changes["notes"] = (*page.notes, note)
     evolved: T = attrs.evolve(page, **changes)
     return evolved
+
+
+def _shrink_to_fit(result: T, budget: int) -> T:
+    current: Any = result
+    while not fits(current, budget):
+        shrink = getattr(current, "shrink", None)
+        smaller = shrink() if shrink is not None else None
+        if smaller is None:
+            raise AnswerTooLarge(
+                f"This answer would be longer than the {budget // 1024} KB an answer may take"
+                " here; ask for less (a narrower name, fewer names, a smaller limit), or"
+                " start the server with a larger --max-answer-bytes."
+            )
+        current = smaller
+    shrunk: T = current
+    return shrunk

@@ -17,7 +17,7 @@ from ..convert import Rendered, render, structure_arguments
 from ..errors import BpfMcpError
 from ..queries import Query
 from ..tools import TOOLS_BY_NAME
-from .budget import BUDGET_BYTES, fit_to_budget
+from .budget import fit_to_budget
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,11 @@ def internal_error(what: str) -> str:
 
 
 async def answer_tool(
-    handle: BpfMcp, name: str, arguments: dict[str, Any] | None, *, budget: int = BUDGET_BYTES
+    handle: BpfMcp, name: str, arguments: dict[str, Any] | None, *, budget: int | None = None
 ) -> Rendered | str:
-    """Run one tool call: its result held to `budget` and rendered as JSON, or the sentence
-    of the error to answer instead.
+    """Run one tool call: its result held to `budget` (by default the handle's
+    `config.max_answer_bytes`) and rendered as JSON, or the sentence of the error to answer
+    instead.
 
     Raises UnknownTool for a name no tool has. Cancellation passes through; any exception
     that is not a project error is logged with its traceback and answered generically.
@@ -46,7 +47,8 @@ async def answer_tool(
     try:
         query: Query[object] = structure_arguments(arguments, spec.query)
         result = await handle.query(query)
-        return render(fit_to_budget(result, budget))
+        limit = handle.config.max_answer_bytes if budget is None else budget
+        return render(fit_to_budget(result, limit))
     except BpfMcpError as exc:
         return str(exc)
     except Exception:

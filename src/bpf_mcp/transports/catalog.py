@@ -14,6 +14,7 @@ from mcp import MCPError
 
 from ..api import BpfMcp
 from ..queries import CompleteNames
+from .budget import ENVELOPE_RESERVE
 from .calls import answer_tool
 from .protocol import parse_cursor
 
@@ -62,7 +63,7 @@ TEMPLATES: tuple[Template, ...] = (
         "The C definition of one kernel type.",
         "text/x-c",
         "describe_btf_type",
-        lambda v: {"name": v["name"], "kind": v["kind"]},
+        lambda v: {"name": v["name"], "kind": v["kind"], "include_c": True, "member_limit": 1},
         {"kind": "btf_kind", "name": "btf_name"},
         field="c",
     ),
@@ -110,7 +111,7 @@ STATIC: tuple[tuple[str, str, str, str, str], ...] = (
         "bpf-mcp://kernel",
         "kernel-info",
         "Kernel info",
-        "Release, BTF, tracefs, BPF config flags, sysctls, lockdown, capabilities.",
+        "Release, BTF, tracefs, sysctls, lockdown, LSMs, capabilities, BPF features.",
         "get_kernel_info",
     ),
 )
@@ -228,10 +229,22 @@ def list_prompts(cursor: str | None, tool_names: set[str]) -> types.ListPromptsR
 
 
 async def _tool_payload(handle: BpfMcp, tool: str, arguments: dict[str, Any], code: int) -> Any:
+    """The tool's answer, held to the answer budget as a tool answer (its JSON twice)."""
     answered = await answer_tool(handle, tool, arguments)
     if isinstance(answered, str):
         raise MCPError(code, answered)
     return answered.payload
+
+
+def _json_text(handle: BpfMcp, payload: Any, around: str = "") -> str:
+    """`payload` as indented JSON, or as compact JSON when the indented text (with the
+    `around` text of a prompt) would take the message past the answer budget. The tool
+    answer held the payload to the budget twice over, so its compact JSON always fits."""
+    text = json.dumps(payload, indent=2, ensure_ascii=False)
+    escaped = len(json.dumps(around + text, ensure_ascii=False).encode())
+    if escaped + ENVELOPE_RESERVE <= handle.config.max_answer_bytes:
+        return text
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
 async def read_resource(handle: BpfMcp, uri: str, tool_names: set[str]) -> types.ReadResourceResult:
@@ -239,7 +252,7 @@ async def read_resource(handle: BpfMcp, uri: str, tool_names: set[str]) -> types
     for static_uri, _name, _title, _description, tool in STATIC:
         if uri == static_uri and tool in tool_names:
             payload = await _tool_payload(handle, tool, {}, RESOURCE_NOT_FOUND)
-            text = json.dumps(payload, indent=2, ensure_ascii=False)
+            text = _json_text(handle, payload)
             return types.ReadResourceResult(
                 contents=[
                     types.TextResourceContents(uri=uri, mime_type="application/json", text=text)
@@ -253,9 +266,12 @@ async def read_resource(handle: BpfMcp, uri: str, tool_names: set[str]) -> types
             handle, template.tool, template.arguments(values), RESOURCE_NOT_FOUND
         )
         if template.field is not None:
-            text = str(payload.get(template.field, ""))
+            if payload.get(template.field) is None:
+                # Left out to keep to the answer budget: the note says where to get it.
+                raise MCPError(RESOURCE_NOT_FOUND, str(payload.get("note")))
+            text = str(payload[template.field])
         else:
-            text = json.dumps(payload, indent=2, ensure_ascii=False)
+            text = _json_text(handle, payload)
         return types.ReadResourceResult(
             contents=[types.TextResourceContents(uri=uri, mime_type=template.mime_type, text=text)]
         )
@@ -275,12 +291,11 @@ async def get_prompt(
     payload = await _tool_payload(
         handle, spec.tool, {spec.tool_argument: value}, types.INVALID_PARAMS
     )
-    text = (
+    head = (
         spec.instructions.format(arg=value)
         + f"\n\nWhat bpf-mcp read from this kernel ({spec.tool}):\n```json\n"
-        + json.dumps(payload, indent=2, ensure_ascii=False)
-        + "\n```\n"
     )
+    text = head + _json_text(handle, payload, head) + "\n```\n"
     return types.GetPromptResult(
         description=spec.description,
         messages=[types.PromptMessage(role="user", content=types.TextContent(text=text))],
