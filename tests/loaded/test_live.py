@@ -88,16 +88,21 @@ def _show(bpftool: str, what: str) -> list[dict[str, Any]]:
     return result
 
 
-def _by_id(snap: LoadedBpf, kind: Kind) -> dict[int, Any]:
-    return {obj.id: obj for obj in snap.of(kind)}
+def _pairs(bpftool: str, snap: LoadedBpf, kind: Kind) -> list[tuple[Any, dict[str, Any]]]:
+    """(ours, bpftool's) for every object of `kind`, once both list the same ids; pinned
+    paths must agree too."""
+    what = {Kind.PROGRAMS: "prog", Kind.MAPS: "map", Kind.LINKS: "link", Kind.BTF: "btf"}[kind]
+    theirs = _show(bpftool, what)
+    ours = {obj.id: obj for obj in snap.of(kind)}
+    assert set(ours) == {t["id"] for t in theirs}
+    pairs = [(ours[t["id"]], t) for t in theirs]
+    for obj, t in pairs:
+        assert sorted(getattr(obj, "pins", ())) == sorted(t.get("pinned", []))
+    return pairs
 
 
 def test_programs_equal_bpftool(bpftool: str, loaded: Loaded, snap: LoadedBpf) -> None:
-    theirs = _show(bpftool, "prog")
-    ours = _by_id(snap, Kind.PROGRAMS)
-    assert set(ours) == {p["id"] for p in theirs}
-    for p in theirs:
-        prog = ours[p["id"]]
+    for prog, p in _pairs(bpftool, snap, Kind.PROGRAMS):
         assert (prog.name, prog.type, prog.tag) == (p.get("name", ""), p["type"], p["tag"])
         assert prog.gpl_compatible == p["gpl_compatible"]
         assert prog.created_by_uid == p["uid"]
@@ -107,7 +112,6 @@ def test_programs_equal_bpftool(bpftool: str, loaded: Loaded, snap: LoadedBpf) -
         assert prog.memlock == p["bytes_memlock"]
         assert sorted(prog.map_ids) == sorted(p.get("map_ids", []))
         assert prog.btf_id == p.get("btf_id", 0)
-        assert sorted(prog.pins) == sorted(p.get("pinned", []))
         if "pids" in p:
             assert {(o.pid, o.comm) for o in prog.owners} == {
                 (x["pid"], x["comm"]) for x in p["pids"]
@@ -130,11 +134,7 @@ def test_program_extras(loaded: Loaded, snap: LoadedBpf, vmlinux: Btf | None) ->
 
 
 def test_maps_equal_bpftool(bpftool: str, loaded: Loaded, snap: LoadedBpf) -> None:
-    theirs = _show(bpftool, "map")
-    ours = _by_id(snap, Kind.MAPS)
-    assert set(ours) == {m["id"] for m in theirs}
-    for m in theirs:
-        ours_m = ours[m["id"]]
+    for ours_m, m in _pairs(bpftool, snap, Kind.MAPS):
         assert (ours_m.name, ours_m.type, ours_m.flags) == (
             m.get("name", ""),
             m["type"],
@@ -148,17 +148,11 @@ def test_maps_equal_bpftool(bpftool: str, loaded: Loaded, snap: LoadedBpf) -> No
         assert ours_m.memlock == m["bytes_memlock"]
         assert ours_m.frozen == bool(m["frozen"])
         assert ours_m.btf_id == m.get("btf_id", 0)
-        assert sorted(ours_m.pins) == sorted(m.get("pinned", []))
 
 
 def test_links_equal_bpftool(bpftool: str, loaded: Loaded, snap: LoadedBpf) -> None:
-    theirs = _show(bpftool, "link")
-    ours = _by_id(snap, Kind.LINKS)
-    assert set(ours) == {lk["id"] for lk in theirs}
-    for lk in theirs:
-        link = ours[lk["id"]]
+    for link, lk in _pairs(bpftool, snap, Kind.LINKS):
         assert (link.type, link.prog_id) == (lk["type"], lk["prog_id"])
-        assert sorted(link.pins) == sorted(lk.get("pinned", []))
         if "tp_name" in lk:
             assert link.target.name == lk["tp_name"]
         if "target_name" in lk:
@@ -188,11 +182,7 @@ def test_our_link_targets(loaded: Loaded, snap: LoadedBpf) -> None:
 
 
 def test_btf_equal_bpftool(bpftool: str, loaded: Loaded, snap: LoadedBpf) -> None:
-    theirs = _show(bpftool, "btf")
-    ours = _by_id(snap, Kind.BTF)
-    assert set(ours) == {b["id"] for b in theirs}
-    for b in theirs:
-        obj = ours[b["id"]]
+    for obj, b in _pairs(bpftool, snap, Kind.BTF):
         assert (obj.size, obj.kernel, obj.name) == (b["size"], b["kernel"], b.get("name", ""))
         assert sorted(obj.prog_ids) == sorted(b["prog_ids"])
         assert sorted(obj.map_ids) == sorted(b["map_ids"])
