@@ -87,10 +87,11 @@ class Layout:
 
     `fields` maps a name to (offset, struct code) with codes of fixed size (I, i, Q, 8s...);
     `size` is the struct's size. Fields may be listed in any order and need not cover
-    the struct: the gaps are skipped.
+    the struct: the gaps are skipped. `struct` packs and unpacks the fields in offset
+    order from the struct's first byte.
     """
 
-    __slots__ = ("_names", "_struct", "fields", "name", "size")
+    __slots__ = ("_names", "fields", "name", "size", "struct")
 
     def __init__(self, name: str, size: int, fields: Mapping[str, tuple[int, str]]) -> None:
         self.name = name
@@ -108,7 +109,7 @@ class Layout:
         if at > size:
             raise ValueError(f"{name}: fields run to byte {at}, past its size {size}")
         self._names = tuple(field for field, _ in ordered)
-        self._struct = struct.Struct("=" + "".join(codes))
+        self.struct = struct.Struct("=" + "".join(codes))
 
     def offset(self, field: str) -> int:
         return self.fields[field][0]
@@ -116,10 +117,10 @@ class Layout:
     def unpack(self, data: bytes) -> dict[str, int]:
         """Every field of `data` read as an int; `data` shorter than the fields is padded
         with zeros (an older kernel's shorter struct reads its missing fields as 0)."""
-        need = self._struct.size
+        need = self.struct.size
         if len(data) < need:
             data = bytes(data) + bytes(need - len(data))
-        return dict(zip(self._names, self._struct.unpack_from(data), strict=True))
+        return dict(zip(self._names, self.struct.unpack_from(data), strict=True))
 
     def pack(self, values: Mapping[str, int] | None = None) -> bytearray:
         """A zeroed struct of `size` bytes with the fields in `values` set."""

@@ -71,12 +71,12 @@ def _is_bpf_link(target: str) -> bool:
     return target.startswith(("anon_inode:bpf", "anon_inode:btf", "anon_inode:[bpf"))
 
 
-def _process_objects(pid_dir: Path) -> tuple[str, list[FdInfo]]:
+def _process_objects(pid_dir: str) -> tuple[str, list[FdInfo]]:
     """The comm of a process and the BPF objects its descriptors hold. Raises _Vanished
     when the process is gone, PermissionError when it cannot be inspected."""
     try:
-        comm = _read_text(pid_dir / "comm").strip()
-        fds = os.listdir(pid_dir / "fd")
+        comm = _read_text(pid_dir + "/comm").strip()
+        fds = os.listdir(pid_dir + "/fd")
     except OSError as exc:
         if exc.errno in _GONE:
             raise _Vanished from None
@@ -84,14 +84,14 @@ def _process_objects(pid_dir: Path) -> tuple[str, list[FdInfo]]:
     found = []
     for fd in fds:
         try:
-            if not _is_bpf_link(os.readlink(pid_dir / "fd" / fd)):
+            if not _is_bpf_link(os.readlink(f"{pid_dir}/fd/{fd}")):
                 continue
-            info = parse_fdinfo(_read_text(pid_dir / "fdinfo" / fd))
+            info = parse_fdinfo(_read_text(f"{pid_dir}/fdinfo/{fd}"))
         except OSError as exc:
             if exc.errno not in _GONE:
                 continue
             # A descriptor closed mid-scan is normal churn; a whole process gone is not.
-            if not (pid_dir / "comm").exists():
+            if not os.path.exists(pid_dir + "/comm"):
                 raise _Vanished from None
             continue
         if info is not None:
@@ -115,7 +115,7 @@ def find_owners(proc: Path) -> Owners:
         if not name.isdigit():
             continue
         try:
-            comm, objects = _process_objects(proc / name)
+            comm, objects = _process_objects(f"{proc}/{name}")
         except _Vanished:
             vanished += 1
             continue

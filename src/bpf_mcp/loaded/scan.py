@@ -30,7 +30,15 @@ from .decode import (
 )
 from .errors import NO_SYSCALL_FIX, PRIVILEGE_FIX, BpfUnavailable, LoadedBpfError
 from .model import BtfObject, Kind, LeftOut, Link, LoadedBpf, Map, Program
-from .procfs import cgroup_paths, find_owners, find_pins, interface_names, mounts_of
+from .procfs import (
+    Owners,
+    Pins,
+    cgroup_paths,
+    find_owners,
+    find_pins,
+    interface_names,
+    mounts_of,
+)
 from .syscall import BpfCalls, LibcBpf
 
 __all__ = ["list_ids", "snapshot"]
@@ -90,6 +98,9 @@ class _Scan:
 
     calls: BpfCalls
     vmlinux: Btf | None
+    owners: Owners
+    pins: Pins
+    boot_offset: float
     left: Counter[tuple[str, str]] = attrs.Factory(Counter)
     kernel_btf: dict[int, str] = attrs.Factory(dict)
     fetched: dict[int, Btf | None] = attrs.Factory(dict)
@@ -157,16 +168,26 @@ class _Scan:
         memlock, _ = self._fdinfo(fd)
         return attrs.evolve(
             prog,
+            loaded_at=self.boot_offset + prog.load_time_ns / 1e9,
             map_ids=map_ids,
             func_names=func_names,
             memlock=memlock,
             attach_func=self.type_name(prog.attach_btf_obj_id, prog.attach_btf_id),
+            owners=self.owners.of(Kind.PROGRAMS, prog.id),
+            pins=self.pins.of(Kind.PROGRAMS, prog.id),
         )
 
     def map(self, fd: int) -> Map:
         data, _ = self.calls.info(fd, bytes(abi.MAP_INFO.size), {})
         memlock, frozen = self._fdinfo(fd)
-        return attrs.evolve(decode_map_info(data), memlock=memlock, frozen=frozen)
+        m = decode_map_info(data)
+        return attrs.evolve(
+            m,
+            memlock=memlock,
+            frozen=frozen,
+            owners=self.owners.of(Kind.MAPS, m.id),
+            pins=self.pins.of(Kind.MAPS, m.id),
+        )
 
     def link(self, fd: int) -> Link:
         data, _ = self.calls.info(fd, bytes(abi.LINK_INFO.size), {})
@@ -174,11 +195,16 @@ class _Scan:
         fields = abi.LINK_NAME_FIELDS.get(link.type_code)
         if fields is not None:
             link = self._named_link(fd, link, *fields, data)
-        if link.target.btf_type_id:
-            name = self.type_name(link.target.btf_obj_id or 0, link.target.btf_type_id)
-            if name:
-                link = attrs.evolve(link, target=attrs.evolve(link.target, name=name))
-        return link
+        target = link.target
+        if target.btf_type_id:
+            name = self.type_name(target.btf_obj_id or 0, target.btf_type_id)
+            target = attrs.evolve(target, name=name) if name else target
+        return attrs.evolve(
+            link,
+            target=target,
+            owners=self.owners.of(Kind.LINKS, link.id),
+            pins=self.pins.of(Kind.LINKS, link.id),
+        )
 
     def _named_link(self, fd: int, link: Link, pointer: str, length: str, data: bytes) -> Link:
         layout = abi.LINK_UNIONS[link.type_code]
@@ -287,28 +313,27 @@ def snapshot(
     calls = calls if calls is not None else LibcBpf()
     captured_at = time.time()
     boot_offset = captured_at - time.clock_gettime(time.CLOCK_BOOTTIME)
-    scan = _Scan(calls, vmlinux)
+    # Owners and pins first: no descriptor of ours is open while /proc is read.
+    bpffs = mounts_of(proc, "bpf")
+    owners = find_owners(proc)
+    pins = find_pins(calls, bpffs)
+    scan = _Scan(calls, vmlinux, owners, pins, boot_offset)
     btfs = scan.each(Kind.BTF, scan.btf)
     programs = scan.each(Kind.PROGRAMS, scan.program)
     maps = scan.each(Kind.MAPS, scan.map)
-    links = scan.each(Kind.LINKS, scan.link)
+    links = _resolve_targets(scan.each(Kind.LINKS, scan.link), proc, sys_root)
 
     notes: list[str] = []
-    bpffs = mounts_of(proc, "bpf")
-    pins = find_pins(calls, bpffs)
     if not bpffs:
         notes.append("no bpffs is mounted, so no pinned paths are known")
     elif pins.unreadable:
         notes.append(f"{pins.unreadable} entries under bpffs could not be opened as pins")
-    owners = find_owners(proc)
-    links = _resolve_targets(links, proc, sys_root)
     if scan.unresolved:
         notes.append(
             f"{scan.unresolved} BTF type ids of attach points were not resolved to names"
             " (their BTF object could not be read"
             + (")" if vmlinux is not None else ", or vmlinux BTF was not given)")
         )
-
     progs_by_btf: defaultdict[int, list[int]] = defaultdict(list)
     maps_by_btf: defaultdict[int, list[int]] = defaultdict(list)
     for p in programs:
@@ -316,23 +341,9 @@ def snapshot(
     for m in maps:
         maps_by_btf[m.btf_id].append(m.id)
     return LoadedBpf(
-        programs=tuple(
-            attrs.evolve(
-                p,
-                loaded_at=boot_offset + p.load_time_ns / 1e9,
-                owners=owners.of(Kind.PROGRAMS, p.id),
-                pins=pins.of(Kind.PROGRAMS, p.id),
-            )
-            for p in programs
-        ),
-        maps=tuple(
-            attrs.evolve(m, owners=owners.of(Kind.MAPS, m.id), pins=pins.of(Kind.MAPS, m.id))
-            for m in maps
-        ),
-        links=tuple(
-            attrs.evolve(lk, owners=owners.of(Kind.LINKS, lk.id), pins=pins.of(Kind.LINKS, lk.id))
-            for lk in links
-        ),
+        programs=tuple(programs),
+        maps=tuple(maps),
+        links=tuple(links),
         btf=tuple(
             attrs.evolve(
                 b,

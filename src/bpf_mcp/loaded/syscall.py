@@ -55,69 +55,84 @@ class BpfCalls(Protocol):
         ...
 
 
-def _address(buf: bytearray) -> int:
-    return ctypes.addressof((ctypes.c_char * len(buf)).from_buffer(buf)) if buf else 0
+_GET_ID = abi.ATTR_GET_ID.struct
+_OBJ_GET = abi.ATTR_OBJ_GET.struct
+_INFO = abi.ATTR_INFO.struct
+_NEXT_ID_AT = abi.ATTR_GET_ID.offset("next_id")
+_INFO_LEN_AT = abi.ATTR_INFO.offset("info_len")
+_U32 = struct.Struct("=I")
+_U64 = struct.Struct("=Q")
+_FDINFO_BYTES = 4096  # far more than any BPF descriptor's fdinfo
 
 
 class LibcBpf:
-    """BpfCalls through libc's syscall(2) on this machine.
+    """BpfCalls through libc's syscall(2) on this machine (`machine` names another
+    architecture, for tests).
 
     Raises OSError(ENOSYS) from every call on an architecture whose bpf() number is not
-    known (see abi.SYSCALL_NUMBERS), as a kernel without bpf() would.
+    known (see abi.SYSCALL_NUMBERS), as a kernel without bpf() would. Holds no buffers
+    between calls, so one instance may serve several threads.
     """
 
     def __init__(self, machine: str | None = None, proc_self: str = "/proc/self") -> None:
         self.machine = machine if machine is not None else platform.machine()
         self.number = abi.syscall_number(self.machine)
-        self._proc_self = proc_self
+        self._fdinfo_dir = f"{proc_self}/fdinfo/"
         libc = ctypes.CDLL(None, use_errno=True)
         fn = libc.syscall
         fn.restype = ctypes.c_long
         fn.argtypes = [ctypes.c_long, ctypes.c_int, ctypes.c_void_p, ctypes.c_uint]
         self._syscall = fn
 
-    def _call(self, cmd: int, attr: bytearray) -> int:
+    def _call(self, cmd: int, attr: ctypes.Array[ctypes.c_char]) -> int:
         if self.number is None:
             raise OSError(errno.ENOSYS, f"no known bpf() syscall number on {self.machine}")
-        ret = int(self._syscall(self.number, cmd, _address(attr), len(attr)))
+        ret = int(self._syscall(self.number, cmd, attr, len(attr)))
         if ret < 0:
             code = ctypes.get_errno()
             raise OSError(code, os.strerror(code))
         return ret
 
     def next_id(self, kind: Kind, start: int) -> int | None:
-        attr = abi.ATTR_GET_ID.pack({"start_id": start})
+        attr = ctypes.create_string_buffer(_GET_ID.pack(start, 0, 0), abi.ATTR_GET_ID.size)
         try:
             self._call(abi.GET_NEXT_ID[kind], attr)
         except FileNotFoundError:
             return None
-        return abi.ATTR_GET_ID.unpack(bytes(attr))["next_id"]
+        next_id: int = _U32.unpack_from(attr, _NEXT_ID_AT)[0]
+        return next_id
 
     def fd_by_id(self, kind: Kind, ident: int) -> int:
-        return self._call(abi.GET_FD_BY_ID[kind], abi.ATTR_GET_ID.pack({"start_id": ident}))
+        attr = ctypes.create_string_buffer(_GET_ID.pack(ident, 0, 0), abi.ATTR_GET_ID.size)
+        return self._call(abi.GET_FD_BY_ID[kind], attr)
 
     def obj_get(self, path: str, flags: int) -> int:
-        name = bytearray(os.fsencode(path) + b"\0")
-        attr = abi.ATTR_OBJ_GET.pack({"pathname": _address(name), "file_flags": flags})
+        name = ctypes.create_string_buffer(os.fsencode(path))
+        attr = ctypes.create_string_buffer(
+            _OBJ_GET.pack(ctypes.addressof(name), 0, flags), abi.ATTR_OBJ_GET.size
+        )
         return self._call(abi.OBJ_GET, attr)
 
     def info(
         self, fd: int, request: bytes, buffers: Mapping[int, int]
     ) -> tuple[bytes, dict[int, bytes]]:
-        struct_buf = bytearray(request)
-        owned = {offset: bytearray(size) for offset, size in buffers.items()}
+        info = ctypes.create_string_buffer(request, len(request))
+        owned = {offset: ctypes.create_string_buffer(size) for offset, size in buffers.items()}
         for offset, buf in owned.items():
-            struct.pack_into("=Q", struct_buf, offset, _address(buf))
-        attr = abi.ATTR_INFO.pack(
-            {"bpf_fd": fd, "info_len": len(struct_buf), "info": _address(struct_buf)}
+            _U64.pack_into(info, offset, ctypes.addressof(buf))
+        attr = ctypes.create_string_buffer(
+            _INFO.pack(fd, len(request), ctypes.addressof(info)), abi.ATTR_INFO.size
         )
         self._call(abi.OBJ_GET_INFO_BY_FD, attr)
-        info_len = abi.ATTR_INFO.unpack(bytes(attr))["info_len"]
-        return bytes(struct_buf[:info_len]), {offset: bytes(buf) for offset, buf in owned.items()}
+        info_len = _U32.unpack_from(attr, _INFO_LEN_AT)[0]
+        return info.raw[:info_len], {offset: buf.raw for offset, buf in owned.items()}
 
     def fdinfo(self, fd: int) -> str:
-        with open(f"{self._proc_self}/fdinfo/{fd}", encoding="utf-8", errors="replace") as f:
-            return f.read()
+        handle = os.open(self._fdinfo_dir + str(fd), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            return os.read(handle, _FDINFO_BYTES).decode("utf-8", errors="replace")
+        finally:
+            os.close(handle)
 
     def close(self, fd: int) -> None:
         os.close(fd)
