@@ -11,8 +11,20 @@ from pathlib import Path
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bpf_mcp.loaded import BpfUnavailable, Kind, LeftOut, LibcBpf, Owner, abi, procfs, snapshot
+from bpf_mcp.loaded import (
+    BpfUnavailable,
+    Kind,
+    LeftOut,
+    LibcBpf,
+    Owner,
+    abi,
+    list_ids,
+    procfs,
+    snapshot,
+)
 
 from .encode import btf_info, link_info, map_info, prog_info
 from .fake import FakeKernel, FakeObject
@@ -334,3 +346,52 @@ def test_pins_that_cannot_be_opened_are_counted(world: World) -> None:
     snap = snapshot(world.kernel, proc=world.proc, sys_root=world.sys_root)
     assert snap.notes == ("1 entries under bpffs could not be opened as pins",)
     assert snap.programs[0].pins == (str(world.bpffs / "app" / "prog"),)
+
+
+FAULTS = st.sampled_from([errno.ENOENT, errno.EIO, errno.EFAULT, errno.EINVAL, errno.EPERM])
+OPS = st.sampled_from(["fd_by_id", "info"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.tuples(OPS, st.sampled_from(list(Kind)), st.integers(1, 6)), FAULTS, max_size=8
+    ),
+    st.dictionaries(
+        st.tuples(OPS, st.sampled_from(list(Kind)), st.integers(1, 6)), st.integers(0, 2)
+    ),
+)
+def test_any_faults_leave_entries_out_or_refuse_and_close_every_descriptor(
+    faults: dict[tuple[str, Kind | None, int | None], int],
+    spare: dict[tuple[str, Kind | None, int | None], int],
+) -> None:
+    objects = {
+        Kind.PROGRAMS: {i: FakeObject(prog_info(id=i, type=1, btf_id=4)) for i in (1, 2, 3)},
+        Kind.MAPS: {i: FakeObject(map_info(id=i, type=2)) for i in (2, 5)},
+        Kind.LINKS: {
+            i: FakeObject(link_info(abi.LINK_RAW_TRACEPOINT, id=i, prog_id=1)) for i in (1, 6)
+        },
+        Kind.BTF: {4: FakeObject(btf_info(id=4, btf_size=8))},
+    }
+    kernel = FakeKernel(objects=objects, faults=dict(faults), spare=dict(spare))
+    total = sum(len(objs) for objs in objects.values())
+    refused: str | None = None
+    try:
+        snap = snapshot(kernel, proc=Path("/nonexistent"), sys_root=Path("/nonexistent"))
+    except BpfUnavailable as exc:
+        refused = exc.cause
+    else:
+        listed = sum(len(snap.of(kind)) for kind in Kind)
+        left = sum(x.count for x in snap.left_out if x.kind != "processes")
+        assert listed + left == total
+    assert refused in (None, "permission")  # EPERM at GET_FD_BY_ID refuses the scan
+    assert kernel.open_fds == {}
+
+
+def test_ids_that_do_not_increase_end_the_listing() -> None:
+    class Stuck(FakeKernel):
+        def next_id(self, kind: Kind, start: int) -> int | None:
+            return 1 if kind is Kind.PROGRAMS else None
+
+    kernel = Stuck(objects={Kind.PROGRAMS: {1: FakeObject(prog_info(id=1, type=1))}})
+    assert list_ids(kernel, Kind.PROGRAMS) == [1]
