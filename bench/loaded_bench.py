@@ -28,8 +28,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from bpf_mcp.loaded import Kind, LibcBpf, list_ids, snapshot  # noqa: E402
-from bpf_mcp.loaded.procfs import find_owners, find_pins, mounts_of  # noqa: E402
+from bpf_mcp.loaded import Kind  # noqa: E402
+from bpf_mcp.readers.loaded.procfs import find_owners, find_pins, mounts_of  # noqa: E402
+from bpf_mcp.readers.loaded.scan import list_ids, snapshot  # noqa: E402
+from bpf_mcp.readers.loaded.syscall import LibcBpf  # noqa: E402
 
 PIN_DIR = Path("/sys/fs/bpf/bpf-mcp-bench")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import platform
 import shutil
 import struct
 import subprocess
@@ -72,7 +73,7 @@ _ATTACH = {"cgroup_inet_egress": 1, "trace_iter": 28, "xdp": 37}
 
 
 def _bpf(cmd: int, attr: bytes) -> int:
-    number = abi.syscall_number()
+    number = abi.syscall_number(platform.machine())
     assert number is not None
     libc = ctypes.CDLL(None, use_errno=True)
     buf = ctypes.create_string_buffer(attr, len(attr))

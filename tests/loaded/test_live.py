@@ -19,7 +19,9 @@ from typing import Any
 import pytest
 
 from bpf_mcp.btf import Btf, parse_btf
-from bpf_mcp.loaded import Kind, LibcBpf, LoadedBpf, Owner, list_ids, snapshot
+from bpf_mcp.loaded import Kind, LoadedBpf, Owner
+from bpf_mcp.readers.loaded.scan import list_ids, snapshot
+from bpf_mcp.readers.loaded.syscall import LibcBpf
 
 from . import kernel_objects
 from .kernel_objects import Loaded

@@ -14,17 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bpf_mcp.loaded import (
-    BpfUnavailable,
-    Kind,
-    LeftOut,
-    LibcBpf,
-    Owner,
-    abi,
-    list_ids,
-    procfs,
-    snapshot,
-)
+from bpf_mcp.loaded import BpfUnavailable, Kind, LeftOut, Owner, abi
+from bpf_mcp.readers.loaded import procfs
+from bpf_mcp.readers.loaded.scan import list_ids, snapshot
+from bpf_mcp.readers.loaded.syscall import LibcBpf
 
 from .encode import btf_info, link_info, map_info, prog_info
 from .fake import FakeKernel, FakeObject

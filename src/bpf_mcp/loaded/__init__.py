@@ -1,8 +1,9 @@
-"""The BPF objects loaded in the running kernel, read-only: programs, maps, links and BTF.
+"""The BPF objects loaded in a kernel, as values: the bpf() UAPI's stable layouts and names
+(`abi`), frozen values for programs, maps, links and BTF objects (`model`), and pure
+decoders from the kernel's `bpf_*_info` bytes and fdinfo text (`decode`).
 
-`decode` turns the kernel's `bpf_*_info` bytes into frozen values (pure, fuzzed);
-`syscall` is the small typed layer over bpf(2) that issues only read-only commands;
-`scan.snapshot` lists everything once, with owning processes and pinned paths.
+No I/O here: the reader in `bpf_mcp.readers.loaded` issues the read-only bpf() calls and
+walks /proc and bpffs, then hands these values on.
 """
 
 from __future__ import annotations
@@ -17,17 +18,13 @@ from .decode import (
 )
 from .errors import BpfUnavailable, LoadedBpfError
 from .model import BtfObject, Kind, LeftOut, Link, LinkTarget, LoadedBpf, Map, Owner, Program
-from .scan import list_ids, snapshot
-from .syscall import BpfCalls, LibcBpf
 
 __all__ = [
-    "BpfCalls",
     "BpfUnavailable",
     "BtfObject",
     "FdInfo",
     "Kind",
     "LeftOut",
-    "LibcBpf",
     "Link",
     "LinkTarget",
     "LoadedBpf",
@@ -39,7 +36,5 @@ __all__ = [
     "decode_link_info",
     "decode_map_info",
     "decode_prog_info",
-    "list_ids",
     "parse_fdinfo",
-    "snapshot",
 ]

@@ -10,7 +10,6 @@ for. tests/loaded/test_abi.py checks every offset against the running kernel's o
 
 from __future__ import annotations
 
-import platform
 import struct
 from collections.abc import Mapping
 
@@ -33,9 +32,10 @@ SYSCALL_NUMBERS: Mapping[str, int] = {"x86_64": 321, "aarch64": 280, "arm64": 28
 """`__NR_bpf` by `platform.machine()`; other architectures are not supported."""
 
 
-def syscall_number(machine: str | None = None) -> int | None:
-    """The bpf() syscall number on `machine` (default: this one), None where unknown."""
-    return SYSCALL_NUMBERS.get(machine if machine is not None else platform.machine())
+def syscall_number(machine: str) -> int | None:
+    """The bpf() syscall number on `machine` (as `platform.machine()` names it), None
+    where unknown."""
+    return SYSCALL_NUMBERS.get(machine)
 
 
 # enum bpf_cmd: only the read-only commands this package issues.

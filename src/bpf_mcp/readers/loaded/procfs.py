@@ -15,9 +15,9 @@ from pathlib import Path
 
 import attrs
 
-from . import abi
-from .decode import FdInfo, mount_points, parse_fdinfo
-from .model import Kind, LeftOut, Owner
+from ...loaded import abi
+from ...loaded.decode import FdInfo, mount_points, parse_fdinfo
+from ...loaded.model import Kind, LeftOut, Owner
 from .syscall import BpfCalls
 
 __all__ = [

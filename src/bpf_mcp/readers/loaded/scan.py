@@ -16,10 +16,10 @@ from typing import TypeVar
 
 import attrs
 
-from ..btf import Btf, BtfError, parse_btf
-from ..btf import Kind as BtfKind
-from . import abi
-from .decode import (
+from ...btf import Btf, BtfError, parse_btf
+from ...btf import Kind as BtfKind
+from ...loaded import abi
+from ...loaded.decode import (
     decode_btf_info,
     decode_func_info,
     decode_link_info,
@@ -28,8 +28,8 @@ from .decode import (
     decode_u32s,
     parse_fdinfo,
 )
-from .errors import NO_SYSCALL_FIX, PRIVILEGE_FIX, BpfUnavailable, LoadedBpfError
-from .model import BtfObject, Kind, LeftOut, Link, LoadedBpf, Map, Program
+from ...loaded.errors import NO_SYSCALL_FIX, PRIVILEGE_FIX, BpfUnavailable, LoadedBpfError
+from ...loaded.model import BtfObject, Kind, LeftOut, Link, LoadedBpf, Map, Program
 from .procfs import (
     Owners,
     Pins,
@@ -266,7 +266,9 @@ class _Scan:
             return None
         btf = self._fetch_btf(obj_id) if obj_id else self.vmlinux
         if btf is None:
-            self.unresolved += 1
+            # Kernel BTF (vmlinux, modules) is left for whoever holds it parsed.
+            if obj_id and obj_id not in self.kernel_btf:
+                self.unresolved += 1
             return None
         try:
             return btf.name(type_id) or None
@@ -305,10 +307,11 @@ def snapshot(
     """Every program, map, link and BTF object loaded in the kernel, with owners, pins,
     cgroup paths and device names filled in.
 
-    `vmlinux` names the kernel functions that tracing programs and links attach to (they
-    are left nameless without it, with a note). Raises BpfUnavailable when the kernel
-    refuses to list objects (missing capabilities, no bpf()); per-object failures leave
-    that object out and are counted in `left_out`. Blocking: run in a worker thread.
+    `vmlinux` (and modules' BTF on it) names the kernel functions that tracing programs
+    and links attach to; without it those names stay None for the caller to resolve.
+    Raises BpfUnavailable when the kernel refuses to list objects (missing capabilities,
+    no bpf()); per-object failures leave that object out and are counted in `left_out`.
+    Blocking: run it in a worker thread.
     """
     calls = calls if calls is not None else LibcBpf()
     captured_at = time.time()
@@ -330,9 +333,8 @@ def snapshot(
         notes.append(f"{pins.unreadable} entries under bpffs could not be opened as pins")
     if scan.unresolved:
         notes.append(
-            f"{scan.unresolved} BTF type ids of attach points were not resolved to names"
-            " (their BTF object could not be read"
-            + (")" if vmlinux is not None else ", or vmlinux BTF was not given)")
+            f"{scan.unresolved} attach points name types in BTF objects that could not be"
+            " read, so their names are missing"
         )
     progs_by_btf: defaultdict[int, list[int]] = defaultdict(list)
     maps_by_btf: defaultdict[int, list[int]] = defaultdict(list)

@@ -16,8 +16,8 @@ import struct
 from collections.abc import Mapping
 from typing import Protocol
 
-from . import abi
-from .model import Kind
+from ...loaded import abi
+from ...loaded.model import Kind
 
 __all__ = ["BpfCalls", "LibcBpf"]
 
