@@ -6,10 +6,8 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import struct
 from pathlib import Path
 
-import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,154 +17,9 @@ from bpf_mcp.readers.loaded import procfs
 from bpf_mcp.readers.loaded.scan import list_ids, snapshot
 from bpf_mcp.readers.loaded.syscall import LibcBpf
 
+from .conftest import PROG_BTF_ID, World, process
 from .encode import btf_info, link_info, map_info, prog_info
 from .fake import FakeKernel, FakeObject
-
-REPO = Path(__file__).resolve().parents[2]
-KINDS_BTF = (REPO / "fixtures" / "btf" / "kinds.btf").read_bytes()  # FUNCs 53 use_all, 55 scale
-
-PROG_BTF_ID = 40
-
-
-@attrs.frozen
-class World:
-    kernel: FakeKernel
-    proc: Path
-    sys_root: Path
-    bpffs: Path
-    cgroup: Path
-
-
-def _fdinfo(key: str, ident: int, memlock: int | None = None) -> str:
-    text = f"pos:\t0\nflags:\t02000002\n{key}:\t{ident}\n"
-    return text + (f"memlock:\t{memlock}\n" if memlock is not None else "")
-
-
-def _process(proc: Path, pid: int, comm: str | None, fds: dict[int, tuple[str, str]]) -> None:
-    """proc/PID with `comm` (none if None) and descriptors fd -> (link target, fdinfo)."""
-    base = proc / str(pid)
-    (base / "fd").mkdir(parents=True)
-    (base / "fdinfo").mkdir()
-    if comm is not None:
-        (base / "comm").write_text(comm + "\n")
-    for fd, (target, info) in fds.items():
-        os.symlink(target, base / "fd" / str(fd))
-        (base / "fdinfo" / str(fd)).write_text(info)
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> World:
-    proc, sys_root, bpffs, cgroup = (tmp_path / d for d in ("proc", "sys", "bpffs", "cgroup"))
-    for d in (proc / "self", sys_root / "class" / "net" / "eth9", bpffs / "app", cgroup / "svc"):
-        d.mkdir(parents=True)
-    (sys_root / "class" / "net" / "eth9" / "ifindex").write_text("9\n")
-    cgroup_id = os.stat(cgroup / "svc").st_ino
-    (proc / "self" / "mounts").write_text(
-        f"proc /proc proc rw 0 0\nbpf {bpffs} bpf rw 0 0\ncgroup2 {cgroup} cgroup2 rw 0 0\n"
-    )
-    (proc / "sys" / "kernel").mkdir(parents=True)
-    (proc / "sys" / "kernel" / "bpf_stats_enabled").write_text("1\n")
-    for name in ("prog", "counts", "link"):
-        (bpffs / "app" / name).touch()
-
-    maps_at = abi.PROG_INFO.offset("map_ids")
-    funcs_at = abi.PROG_INFO.offset("func_info")
-    btf_at = abi.BTF_INFO.offset("btf")
-    name_at = abi.BTF_INFO.offset("name")
-    tp_at = abi.LINK_UNIONS[abi.LINK_RAW_TRACEPOINT].offset("raw_tracepoint.tp_name")
-    kernel = FakeKernel(
-        objects={
-            Kind.PROGRAMS: {
-                5: FakeObject(
-                    prog_info(
-                        id=5,
-                        type=17,
-                        name=b"on_switch",
-                        tag=bytes(range(8)),
-                        nr_map_ids=2,
-                        nr_func_info=2,
-                        btf_id=PROG_BTF_ID,
-                        load_time=2_000_000_000,
-                        gpl_word=1,
-                    ),
-                    {
-                        maps_at: struct.pack("=2I", 30, 31),
-                        funcs_at: struct.pack("=4I", 0, 53, 9, 55),
-                    },
-                    _fdinfo("prog_id", 5, 4096),
-                ),
-                6: FakeObject(prog_info(id=6, type=1, name=b"filter"), {}, _fdinfo("prog_id", 6)),
-            },
-            Kind.MAPS: {
-                30: FakeObject(
-                    map_info(
-                        id=30,
-                        type=1,
-                        name=b"counts",
-                        key_size=4,
-                        value_size=8,
-                        max_entries=64,
-                        btf_id=PROG_BTF_ID,
-                    ),
-                    {},
-                    _fdinfo("map_id", 30, 6160) + "frozen:\t0\n",
-                ),
-                31: FakeObject(
-                    map_info(id=31, type=2, name=b"cfg", btf_id=PROG_BTF_ID),
-                    {},
-                    _fdinfo("map_id", 31),
-                ),
-            },
-            Kind.LINKS: {
-                1: FakeObject(
-                    link_info(
-                        abi.LINK_RAW_TRACEPOINT,
-                        id=1,
-                        prog_id=5,
-                        fields={"raw_tracepoint.tp_name_len": 13},
-                    ),
-                    {tp_at: b"sched_switch\0"},
-                    _fdinfo("link_id", 1),
-                ),
-                2: FakeObject(
-                    link_info(
-                        abi.LINK_CGROUP,
-                        id=2,
-                        prog_id=6,
-                        fields={"cgroup.cgroup_id": cgroup_id, "cgroup.attach_type": 1},
-                    ),
-                ),
-                3: FakeObject(link_info(abi.LINK_XDP, id=3, prog_id=6, fields={"xdp.ifindex": 9})),
-            },
-            Kind.BTF: {
-                1: FakeObject(
-                    btf_info(id=1, btf_size=5_000_000, kernel_btf=1), {name_at: b"vmlinux\0"}
-                ),
-                PROG_BTF_ID: FakeObject(
-                    btf_info(id=PROG_BTF_ID, btf_size=len(KINDS_BTF)), {btf_at: KINDS_BTF}
-                ),
-            },
-        },
-        pins={
-            str(bpffs / "app" / "prog"): (Kind.PROGRAMS, 5),
-            str(bpffs / "app" / "counts"): (Kind.MAPS, 30),
-            str(bpffs / "app" / "link"): (Kind.LINKS, 1),
-        },
-    )
-    # obj_get's fdinfo comes from the object too.
-    _process(
-        proc,
-        100,
-        "loader",
-        {
-            3: ("anon_inode:bpf-prog", _fdinfo("prog_id", 5)),
-            4: ("anon_inode:bpf_link", "link_id:\t1\nprog_id:\t5\n"),
-            5: ("/dev/null", "pos:\t0\n"),
-            6: ("anon_inode:btf", _fdinfo("btf_id", PROG_BTF_ID)),
-        },
-    )
-    _process(proc, 200, "agent", {7: ("anon_inode:bpf-map", _fdinfo("map_id", 30))})
-    return World(kernel, proc, sys_root, bpffs, cgroup)
 
 
 def test_snapshot_assembles_every_kind(world: World) -> None:
@@ -199,7 +52,7 @@ def test_snapshot_assembles_every_kind(world: World) -> None:
     assert counts.pins == (str(world.bpffs / "app" / "counts"),)
     assert cfg.owners == () and cfg.pins == ()
 
-    raw_tp, cgroup, xdp = snap.links
+    raw_tp, cgroup, xdp, fentry = snap.links
     assert (raw_tp.target.kind, raw_tp.target.name, raw_tp.prog_id) == (
         "tracepoint",
         "sched_switch",
@@ -210,6 +63,14 @@ def test_snapshot_assembles_every_kind(world: World) -> None:
     assert (cgroup.target.kind, cgroup.target.name) == ("cgroup", str(world.cgroup / "svc"))
     assert cgroup.attach_type == "cgroup_inet_egress"
     assert (xdp.target.kind, xdp.target.name, xdp.target.ifindex) == ("netdev", "eth9", 9)
+    # Without vmlinux BTF given, kernel function names are left for the answers.
+    assert (fentry.target.kind, fentry.target.name, fentry.target.btf_type_id) == (
+        "function",
+        "",
+        57,
+    )
+    assert fentry.attach_type == "trace_fentry"
+    assert snap.programs[1].attach_func is None
 
     vmlinux, own = snap.btf
     assert (vmlinux.name, vmlinux.kernel, vmlinux.prog_ids) == ("vmlinux", True, ())
@@ -238,7 +99,7 @@ def test_info_failures_and_malformed_info_leave_one_entry_out(world: World) -> N
     world.kernel.faults[("info", Kind.LINKS, 3)] = errno.EIO
     world.kernel.objects[Kind.MAPS][31].info = b"\x02\x00"
     snap = snapshot(world.kernel, proc=world.proc, sys_root=world.sys_root)
-    assert snap.ids(Kind.LINKS) == (1, 2)
+    assert snap.ids(Kind.LINKS) == (1, 2, 4)
     assert snap.ids(Kind.MAPS) == (30,)
     assert set(snap.left_out) == {
         LeftOut("links", "info failed (EIO)", 1),
@@ -295,7 +156,7 @@ def test_a_process_that_exits_mid_scan_is_left_out_and_counted(
 
 
 def test_a_process_gone_before_its_comm_is_read_and_a_closed_descriptor(world: World) -> None:
-    _process(world.proc, 300, None, {})
+    process(world.proc, 300, None, {})
     (world.proc / "100" / "fdinfo" / "3").unlink()  # closed after its fd was listed
     snap = snapshot(world.kernel, proc=world.proc, sys_root=world.sys_root)
     assert LeftOut("processes", "vanished", 1) in snap.left_out

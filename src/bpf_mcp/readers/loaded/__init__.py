@@ -25,9 +25,9 @@ __all__ = ["LoadedReader"]
 
 STATS_PATH = "proc/sys/kernel/bpf_stats_enabled"
 CAPTURED_NOTE = (
-    "the sysroot {root} is a captured tree, not a live /proc: loaded BPF objects can only"
-    " be listed on a running kernel, so none are shown (run bpf-mcp without --sysroot, or"
-    " with the host's / mounted into a container)"
+    "the sysroot is a captured tree, not a live /proc: loaded BPF objects can only be"
+    " listed on a running kernel, so none are shown (run bpf-mcp without --sysroot, or"
+    " with the host's / mounted into a container as the sysroot)"
 )
 
 
@@ -96,14 +96,13 @@ class LoadedReader:
         await emit(snap)
         counts = ", ".join(f"{len(snap.of(kind))} {kind.value}" for kind in Kind)
         if not self._is_live(config):
-            return Loaded(f"{config.sysroot} (a captured tree)", "nothing listed: " + counts)
+            return Loaded(str(config.sysroot), "a captured tree: nothing listed")
         stats = "on" if snap.stats_enabled else "off"
         return Loaded("bpf() on the running kernel", f"{counts}; run-time stats {stats}")
 
     def _scan(self, config: Config) -> LoadedBpf:
         if not self._is_live(config):
-            note = CAPTURED_NOTE.format(root=config.sysroot)
-            return LoadedBpf((), (), (), (), (), None, time.time(), notes=(note,))
+            return LoadedBpf((), (), (), (), (), None, time.time(), notes=(CAPTURED_NOTE,))
         try:
             return snapshot(
                 self._calls_or_libc(),
