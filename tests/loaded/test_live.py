@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trio
 
 from bpf_mcp.btf import Btf, parse_btf
 from bpf_mcp.loaded import Kind, LoadedBpf, Owner
@@ -210,3 +211,27 @@ def test_a_process_holding_a_descriptor_owns_the_object(loaded: Loaded) -> None:
         for p in snap.programs
         if p is not prog
     )
+
+
+async def test_the_tools_on_the_live_kernel(loaded: Loaded, vmlinux: Btf | None) -> None:
+    from bpf_mcp.api import open_bpf_mcp
+    from bpf_mcp.config import Config
+    from bpf_mcp.transports.server import call_tool
+
+    with trio.fail_after(60):
+        async with open_bpf_mcp(Config()) as handle:
+            listing = await call_tool(handle, "list_loaded_bpf", {"pattern": str(loaded.pin_dir)})
+            links = await call_tool(
+                handle, "list_loaded_bpf", {"kind": "links", "pattern": str(loaded.pin_dir)}
+            )
+            items = {i["name"]: i for i in listing.structured_content["items"]}
+            iterator = await call_tool(
+                handle, "get_loaded_bpf", {"kind": "programs", "id": items["mcp_iter"]["id"]}
+            )
+    assert set(items) == {"mcp_switch", "mcp_xdp", "mcp_egress", "mcp_sock", "mcp_iter"}
+    targets = {i["target"] for i in links.structured_content["items"]}
+    assert "tracepoint sched_switch" in targets and "iterator task" in targets
+    program = iterator.structured_content["program"]
+    assert program["functions"] == ["mcp_iter"]
+    if vmlinux is not None:
+        assert program["attach_to"] == "bpf_iter_task"
