@@ -198,7 +198,7 @@ def test_pins_that_cannot_be_opened_are_counted(world: World) -> None:
     world.kernel.pin_faults[str(world.bpffs / "app" / "stranger")] = errno.EACCES
     (world.bpffs / "app" / "not-an-object").touch()  # ENOENT: not counted
     snap = snapshot(world.kernel, proc=world.proc, sys_root=world.sys_root)
-    assert snap.notes == ("1 entries under bpffs could not be opened as pins",)
+    assert snap.notes == ("1 entry under bpffs could not be opened",)
     assert snap.programs[0].pins == (str(world.bpffs / "app" / "prog"),)
 
 

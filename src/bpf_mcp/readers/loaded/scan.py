@@ -330,7 +330,8 @@ def snapshot(
     if not bpffs:
         notes.append("no bpffs is mounted, so no pinned paths are known")
     elif pins.unreadable:
-        notes.append(f"{pins.unreadable} entries under bpffs could not be opened as pins")
+        n = pins.unreadable
+        notes.append(f"{n} {'entry' if n == 1 else 'entries'} under bpffs could not be opened")
     if scan.unresolved:
         notes.append(
             f"{scan.unresolved} attach points name types in BTF objects that could not be"
