@@ -63,3 +63,7 @@ fuzz-mcp RUNS="20": setup
 # One-shot `bpf-mcp call` time beside pahole, bpftrace and grep (fresh processes).
 bench-oneshot: setup
     {{py}} bench/oneshot.py
+
+# Loaded-BPF scan beside bpftool (root: loads 200 programs and 400 maps, then removes them).
+bench-loaded: setup
+    {{py}} bench/loaded_bench.py

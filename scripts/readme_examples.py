@@ -28,7 +28,9 @@ DOCUMENTS = (REPO / "README.md", REPO / "docs" / "tools.md")
 EXAMPLE = re.compile(r"<!-- example: (\w+) (\{.*?\}) -->\n```json\n(.*?)```\n", re.DOTALL)
 
 
-VOLATILE = frozenset({"since", "data_age_seconds", "capabilities", "capability_notes"})
+VOLATILE = frozenset(
+    {"since", "data_age_seconds", "scanned_at", "capabilities", "capability_notes"}
+)
 """Keys whose values change from run to run (times) or machine to machine (the server's own
 capabilities); compared as present, not equal."""
 

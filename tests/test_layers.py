@@ -20,7 +20,7 @@ PACKAGE = Path(bpf_mcp.__file__).parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "sources", "textindex"),
     ("status",),
-    ("btf", "kallsyms", "tracefs", "system", "reference"),
+    ("btf", "kallsyms", "tracefs", "system", "reference", "loaded"),
     ("config", "results", "schema"),
     ("queries", "convert"),
     ("tools",),
@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 """Each unit may import its own modules and units of lower layers only."""
 
-PARSERS = ("btf", "kallsyms", "tracefs", "system", "reference")
+PARSERS = ("btf", "kallsyms", "tracefs", "system", "reference", "loaded")
 
 
 def module_name(path: Path) -> str:

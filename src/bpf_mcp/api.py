@@ -15,6 +15,7 @@ from .queries import GetServerStatus, Query
 from .readers.base import Reader
 from .readers.btf import BtfReader
 from .readers.kallsyms import KallsymsReader
+from .readers.loaded import LoadedReader
 from .readers.pool import serve_reader_pool
 from .readers.reference import ReferenceReader
 from .readers.system import SystemReader
@@ -29,7 +30,14 @@ R = TypeVar("R")
 
 def default_readers() -> list[Reader]:
     """One reader per kernel source."""
-    return [TracefsReader(), KallsymsReader(), BtfReader(), ReferenceReader(), SystemReader()]
+    return [
+        TracefsReader(),
+        KallsymsReader(),
+        BtfReader(),
+        ReferenceReader(),
+        SystemReader(),
+        LoadedReader(),
+    ]
 
 
 class BpfMcp:

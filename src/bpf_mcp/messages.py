@@ -10,6 +10,7 @@ import trio
 from .btf import Btf
 from .index import SourceIndex
 from .kallsyms import SymbolTable
+from .loaded import LoadedBpf
 from .queries import Query
 from .reference import ReferenceData
 from .sources import Source
@@ -19,9 +20,9 @@ from .tracefs import TracefsChunk
 
 R = TypeVar("R", covariant=True)
 
-ChunkPayload = TracefsChunk | SymbolTable | Btf | ReferenceData | SystemFacts
+ChunkPayload = TracefsChunk | SymbolTable | Btf | ReferenceData | SystemFacts | LoadedBpf
 """What a reader sends for its source: tracefs events, a kallsyms table, BTF objects, the
-reference data, or the system facts."""
+reference data, the system facts, or one scan of the loaded BPF objects."""
 
 
 @attrs.frozen

@@ -516,3 +516,51 @@ class GenerateCHeader(Query[r.CHeader]):
             maximum=MAX_HEADER_PAGE_BYTES,
         ),
     )
+
+
+# -- loaded BPF objects -------------------------------------------------------------------
+
+LoadedKind = Literal["programs", "maps", "links", "btf"]
+LOADED_KINDS: tuple[LoadedKind, ...] = ("programs", "maps", "links", "btf")
+MAX_OBJECT_ID = 2**31 - 1
+
+
+@attrs.frozen
+class ListLoadedBpf(Query[r.LoadedBpfPage]):
+    """The BPF objects loaded in the running kernel, of one kind, filtered by text."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.LOADED})
+    prefers: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
+    # Its answer carries the scan's age, which a remembered answer would freeze.
+    uncached: ClassVar[bool] = True
+
+    kind: LoadedKind = attrs.field(
+        default="programs",
+        validator=attrs.validators.in_(LOADED_KINDS),
+        metadata=_doc("Which objects: programs (default), maps, links or btf."),
+    )
+    pattern: str | None = _pattern_field(
+        "the name, type, attach point (links), owning process name or pinned path"
+    )
+    limit: int = _limit_field(30)
+    offset: int = _offset_field()
+
+
+@attrs.frozen
+class GetLoadedBpf(Query[r.LoadedBpfObject]):
+    """One loaded BPF object in full, by kind and id."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.LOADED})
+    prefers: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
+    uncached: ClassVar[bool] = True
+
+    kind: LoadedKind = attrs.field(
+        validator=attrs.validators.in_(LOADED_KINDS),
+        metadata=_doc("The object's kind: programs, maps, links or btf."),
+    )
+    id: int = attrs.field(
+        validator=[attrs.validators.ge(1), attrs.validators.le(MAX_OBJECT_ID)],
+        metadata=_doc(
+            "Its id (as list_loaded_bpf and bpftool show it).", minimum=1, maximum=MAX_OBJECT_ID
+        ),
+    )

@@ -756,3 +756,213 @@ class CHeader:
     declared: int = attrs.field(metadata=_doc("Types only forward-declared."))
     object: str = attrs.field(metadata=_doc("BTF object the types come from."))
     note: str | None = attrs.field(default=None, metadata=NOTE)
+
+
+# -- loaded BPF objects -------------------------------------------------------------------
+
+OWNERS = _doc("Processes holding a descriptor of it, as 'comm[pid]' (from /proc/*/fdinfo).")
+PINS = _doc("Paths where it is pinned under bpffs mounts.")
+RUN_STATS = _doc("Null while kernel.bpf_stats_enabled is 0 (the kernel then counts nothing).")
+LOADED_AT = _doc("When it was loaded, UTC (ISO 8601).")
+
+
+@attrs.frozen
+class LoadedProgramItem:
+    id: int
+    name: str
+    type: str = attrs.field(metadata=_doc("Program type, e.g. 'kprobe', 'xdp', 'tracing'."))
+    tag: str = attrs.field(metadata=_doc("Hash of the translated instructions (hex)."))
+    loaded_at: str | None = attrs.field(metadata=LOADED_AT)
+    btf_id: int | None
+    memlock: int | None = attrs.field(metadata=_doc("Bytes of memory charged to it."))
+    run_time_ns: int | None = attrs.field(metadata=RUN_STATS)
+    run_cnt: int | None = attrs.field(metadata=RUN_STATS)
+    owners: tuple[str, ...] = attrs.field(metadata=OWNERS)
+    pins: tuple[str, ...] = attrs.field(metadata=PINS)
+
+
+@attrs.frozen
+class LoadedMapItem:
+    id: int
+    name: str
+    type: str = attrs.field(metadata=_doc("Map type, e.g. 'hash', 'ringbuf'."))
+    key_size: int
+    value_size: int
+    max_entries: int
+    memlock: int | None
+    btf_id: int | None
+    owners: tuple[str, ...] = attrs.field(metadata=OWNERS)
+    pins: tuple[str, ...] = attrs.field(metadata=PINS)
+
+
+@attrs.frozen
+class LoadedLinkItem:
+    id: int
+    type: str = attrs.field(metadata=_doc("Link type, e.g. 'tracing', 'cgroup', 'xdp'."))
+    prog_id: int
+    attach_type: str | None
+    target: str = attrs.field(
+        metadata=_doc("Where it attaches: function, tracepoint, cgroup path, device...")
+    )
+    owners: tuple[str, ...] = attrs.field(metadata=OWNERS)
+    pins: tuple[str, ...] = attrs.field(metadata=PINS)
+
+
+@attrs.frozen
+class LoadedBtfItem:
+    id: int
+    name: str = attrs.field(metadata=_doc("'vmlinux', a module's name, or '' for a loader's."))
+    size: int
+    kernel: bool
+    prog_ids: tuple[int, ...]
+    map_ids: tuple[int, ...]
+    owners: tuple[str, ...] = attrs.field(metadata=OWNERS)
+
+
+@attrs.frozen
+class LeftOutInfo:
+    kind: str
+    reason: str = attrs.field(metadata=_doc("'vanished': freed between listing and reading."))
+    count: int
+
+
+SCAN_TIME = _doc("When the kernel was scanned, UTC (ISO 8601).")
+DATA_AGE = _doc("Seconds since that scan; a changed set of objects triggers a new one.")
+
+
+@attrs.frozen
+class LoadedBpfPage:
+    kind: str
+    items: tuple[LoadedProgramItem | LoadedMapItem | LoadedLinkItem | LoadedBtfItem, ...]
+    total: int = attrs.field(metadata=TOTAL)
+    offset: int = attrs.field(metadata=OFFSET)
+    next_offset: int | None = attrs.field(metadata=NEXT_OFFSET)
+    scanned_at: str = attrs.field(metadata=SCAN_TIME)
+    data_age_seconds: float = attrs.field(metadata=DATA_AGE)
+    stats_enabled: bool | None = attrs.field(
+        metadata=_doc("kernel.bpf_stats_enabled; null when it could not be read.")
+    )
+    left_out: tuple[LeftOutInfo, ...] = attrs.field(
+        metadata=_doc("Entries the scan could not read, by kind and reason.")
+    )
+    notes: tuple[str, ...]
+
+
+@attrs.frozen
+class LoadedRef:
+    id: int
+    name: str
+    type: str
+
+
+@attrs.frozen
+class LoadedOwner:
+    pid: int
+    comm: str
+
+
+@attrs.frozen
+class LoadedProgram:
+    id: int
+    name: str
+    type: str
+    tag: str
+    gpl_compatible: bool
+    loaded_at: str | None = attrs.field(metadata=LOADED_AT)
+    created_by_uid: int
+    btf_id: int | None
+    functions: tuple[str, ...] = attrs.field(
+        metadata=_doc("Its functions by the program's BTF (func_info), main one first.")
+    )
+    maps: tuple[LoadedRef, ...]
+    links: tuple[LoadedRef, ...] = attrs.field(
+        metadata=_doc("Links attaching it (type is the link type, name its target).")
+    )
+    attach_to: str | None = attrs.field(
+        metadata=_doc("The kernel function or hook a tracing/LSM/extension program targets.")
+    )
+    verified_insns: int = attrs.field(metadata=_doc("Instructions the verifier processed."))
+    xlated_bytes: int = attrs.field(metadata=_doc("Size of the translated BPF code."))
+    jited_bytes: int = attrs.field(metadata=_doc("Size of the JIT-compiled machine code."))
+    memlock: int | None
+    run_time_ns: int | None = attrs.field(metadata=RUN_STATS)
+    run_cnt: int | None = attrs.field(metadata=RUN_STATS)
+    recursion_misses: int | None = attrs.field(metadata=RUN_STATS)
+    owners: tuple[LoadedOwner, ...]
+    pins: tuple[str, ...]
+
+
+@attrs.frozen
+class LoadedMap:
+    id: int
+    name: str
+    type: str
+    key_size: int
+    value_size: int
+    max_entries: int
+    flags: int
+    map_extra: int
+    frozen: bool | None
+    memlock: int | None
+    btf_id: int | None
+    btf_key_type_id: int | None
+    btf_value_type_id: int | None
+    used_by: tuple[LoadedRef, ...] = attrs.field(metadata=_doc("Programs that use it."))
+    owners: tuple[LoadedOwner, ...]
+    pins: tuple[str, ...]
+
+
+@attrs.frozen
+class LoadedLinkTarget:
+    kind: str = attrs.field(
+        metadata=_doc(
+            "tracepoint, function, cgroup, iterator, netns, netdev, kprobe, kretprobe, uprobe,"
+            " uretprobe, perf_tracepoint, perf_event, kprobe_multi, kretprobe_multi,"
+            " uprobe_multi, uretprobe_multi, struct_ops, netfilter, sockmap or unknown."
+        )
+    )
+    name: str = attrs.field(metadata=_doc("What names it; '' when only numbers do."))
+    ifindex: int | None
+    cgroup_id: int | None
+    map_id: int | None
+    btf_obj_id: int | None
+    btf_type_id: int | None
+    netns_ino: int | None
+    pid: int | None
+    count: int | None
+    offset: int | None
+    detail: str
+
+
+@attrs.frozen
+class LoadedLink:
+    id: int
+    type: str
+    attach_type: str | None
+    program: LoadedRef | None = attrs.field(metadata=_doc("Null if it was unloaded since."))
+    target: LoadedLinkTarget
+    owners: tuple[LoadedOwner, ...]
+    pins: tuple[str, ...]
+
+
+@attrs.frozen
+class LoadedBtf:
+    id: int
+    name: str
+    size: int
+    kernel: bool
+    programs: tuple[LoadedRef, ...]
+    maps: tuple[LoadedRef, ...]
+    owners: tuple[LoadedOwner, ...]
+
+
+@attrs.frozen
+class LoadedBpfObject:
+    kind: str
+    program: LoadedProgram | None
+    map: LoadedMap | None
+    link: LoadedLink | None
+    btf: LoadedBtf | None
+    scanned_at: str = attrs.field(metadata=SCAN_TIME)
+    data_age_seconds: float = attrs.field(metadata=DATA_AGE)
+    notes: tuple[str, ...]

@@ -13,6 +13,7 @@ class Source(enum.StrEnum):
     BTF = "btf"
     REFERENCE = "reference"
     SYSTEM = "system"
+    LOADED = "loaded_bpf"
 
 
 TRACEFS_MOUNTS = ("sys/kernel/tracing", "sys/kernel/debug/tracing")

@@ -212,6 +212,34 @@ TOOLS += (
         q.GetKernelInfo,
         r.KernelInfo,
     ),
+    ToolSpec(
+        "list_loaded_bpf",
+        "List loaded BPF programs, maps, links",
+        "List the BPF objects loaded in the running kernel right now, read-only through"
+        " bpf() (as bpftool prog/map/link/btf show): 'kind' programs (default: id, name,"
+        " type, tag, load time, memlock, run time and count when kernel.bpf_stats_enabled"
+        " is on), maps (key/value sizes, max entries), links (program and attach point:"
+        " function, tracepoint, cgroup path, device...) or btf; each with the processes"
+        " holding it and its bpffs pins. Narrow with 'pattern' (substring of name, type,"
+        " attach point, process name or pin path); get_loaded_bpf gives one object in"
+        " full. Needs CAP_SYS_ADMIN; the answer says what to grant otherwise, how old the"
+        " scan is, and what it left out." + _PAGED,
+        q.ListLoadedBpf,
+        r.LoadedBpfPage,
+    ),
+    ToolSpec(
+        "get_loaded_bpf",
+        "Describe one loaded BPF object",
+        "One loaded BPF object in full, by 'kind' (programs, maps, links, btf) and 'id':"
+        " for a program its maps, links, BTF function names, the kernel function it"
+        " attaches to (tracing, LSM), verified instruction count, translated and JITed"
+        " sizes, run statistics, owners and pins (no instruction dumps); for a map its"
+        " sizes, flags and the programs using it; for a link its program and attach point;"
+        " for BTF the programs and maps using it. An unknown id answers an error listing"
+        " the loaded ids.",
+        q.GetLoadedBpf,
+        r.LoadedBpfObject,
+    ),
 )
 
 TOOLS_BY_NAME: dict[str, ToolSpec] = {t.name: t for t in TOOLS}

@@ -63,6 +63,7 @@ class SmallKernel:
         (tracing / "available_events").write_text("".join(f"{c}:{e}\n" for c, e in EVENTS))
         (root / "proc/sys/kernel/random").mkdir(parents=True)
         (root / "proc/sys/kernel/random/boot_id").write_text("small-kernel\n")
+        (root / "proc/sys/kernel/bpf_stats_enabled").write_text("0\n")
         with (FIXTURE / "proc/kallsyms").open() as f:
             head = [next(f) for _ in range(KALLSYMS_LINES)]
         (root / "proc/kallsyms").write_text("".join(head))
@@ -81,6 +82,8 @@ class SmallKernel:
                 Source.KALLSYMS: "proc/kallsyms",
                 Source.BTF: "sys/kernel/btf/vmlinux",
                 Source.REFERENCE: "reference/data.json",
+                # A captured tree: the loaded-BPF reader lists nothing, reading only this.
+                Source.LOADED: "proc/sys/kernel/bpf_stats_enabled",
             }[source]
         )
 

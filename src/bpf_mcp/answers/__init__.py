@@ -16,6 +16,7 @@ from ..queries import (
     GetBtfTypes,
     GetKernelFunction,
     GetKernelInfo,
+    GetLoadedBpf,
     GetServerStatus,
     GetTracepoint,
     ListBpfAttachTypes,
@@ -25,11 +26,12 @@ from ..queries import (
     ListBpfProgramTypes,
     ListKernelFunctions,
     ListKfuncs,
+    ListLoadedBpf,
     ListRawTracepoints,
     ListTracepoints,
     Query,
 )
-from . import btf, catalog, functions, kernel_info, listing, tracepoints
+from . import btf, catalog, functions, kernel_info, listing, loaded, tracepoints
 from .complete import complete
 
 R = TypeVar("R")
@@ -76,6 +78,10 @@ def _answer(query: Query[Any], view: View) -> object:
             return catalog.list_bpf_program_types(query, view)
         case ListBpfMapTypes():
             return listing.enum_page(query, view)
+        case ListLoadedBpf():
+            return loaded.list_loaded_bpf(query, view, time.time())
+        case GetLoadedBpf():
+            return loaded.get_loaded_bpf(query, view, time.time())
         case GetServerStatus():
             return listing.server_status(view, time.time())
         case CompleteNames():

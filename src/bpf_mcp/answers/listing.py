@@ -89,7 +89,8 @@ def enum_page(query: ListBpfMapTypes, view: View) -> EnumPage:
     )
 
 
-def _iso(ts: float) -> str:
+def iso_utc(ts: float) -> str:
+    """`ts` (Unix time) as UTC ISO 8601 to the second."""
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
@@ -99,7 +100,7 @@ def status_info(status: SourceStatus, now: float) -> SourceStatusInfo:
     return SourceStatusInfo(
         source=status.source.value,
         state=status.state,
-        since=_iso(status.since),
+        since=iso_utc(status.since),
         origin=status.origin,
         summary=status.summary,
         data_age_seconds=(

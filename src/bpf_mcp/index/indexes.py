@@ -17,6 +17,7 @@ import attrs
 
 from ..btf import Btf, Kind
 from ..kallsyms import SymbolTable
+from ..loaded import LoadedBpf
 from ..reference import ReferenceData
 from ..results import BpfHook
 from ..sources import Source
@@ -24,6 +25,7 @@ from ..system import SystemFacts
 from ..textindex import SubstringIndex
 from ..tracefs import TracefsChunk, TracepointRecord
 from . import derived
+from .loaded import LoadedIndex
 
 
 @attrs.frozen
@@ -186,7 +188,7 @@ class BtfIndex:
         return self.by_kind.get(kind, ())
 
 
-SourceIndex = TracefsIndex | KallsymsIndex | BtfIndex | ReferenceData | SystemFacts
+SourceIndex = TracefsIndex | KallsymsIndex | BtfIndex | ReferenceData | SystemFacts | LoadedIndex
 """The index of any one source."""
 
 
@@ -223,6 +225,8 @@ def _build(source: Source, chunks: Sequence[object]) -> SourceIndex:
         case Source.SYSTEM:
             (facts,) = _of_type(chunks, SystemFacts)
             return facts
+        case Source.LOADED:
+            return LoadedIndex.build(_of_type(chunks, LoadedBpf))
 
 
 def _find_malloc_trim() -> Callable[[int], int] | None:

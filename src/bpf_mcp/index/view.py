@@ -13,6 +13,7 @@ from ..sources import Source
 from ..status import SourceStatus
 from ..system import SystemFacts
 from .indexes import BtfIndex, KallsymsIndex, SourceIndex, TracefsIndex
+from .loaded import LoadedIndex
 
 IndexT = TypeVar("IndexT")
 
@@ -26,6 +27,7 @@ class Indexes:
     btf: BtfIndex | None = None
     reference: ReferenceData | None = None
     system: SystemFacts | None = None
+    loaded: LoadedIndex | None = None
 
     @classmethod
     def of(cls, by_source: Mapping[Source, SourceIndex]) -> Indexes:
@@ -36,6 +38,7 @@ class Indexes:
             _typed(by_source, Source.BTF, BtfIndex),
             _typed(by_source, Source.REFERENCE, ReferenceData),
             _typed(by_source, Source.SYSTEM, SystemFacts),
+            _typed(by_source, Source.LOADED, LoadedIndex),
         )
 
 
@@ -95,3 +98,9 @@ class View:
         if self.indexes.system is None:
             raise _missing(Source.SYSTEM)
         return self.indexes.system
+
+    @property
+    def loaded(self) -> LoadedIndex:
+        if self.indexes.loaded is None:
+            raise _missing(Source.LOADED)
+        return self.indexes.loaded
