@@ -26,6 +26,7 @@ import trio
 from bpf_mcp.api import open_bpf_mcp
 from bpf_mcp.btf import Btf, Kind, parse_btf
 from bpf_mcp.config import Config
+from bpf_mcp.queries import LOADED_KINDS
 from bpf_mcp.transports import catalog
 from bpf_mcp.transports.server import call_tool
 
@@ -39,6 +40,8 @@ TYPICAL: dict[str, dict[str, Any]] = {
     "get_tracepoint": {"name": "sched:sched_switch"},
     "get_kernel_function": {"name": "vfs_read"},
     "generate_c_header": {"names": ["task_struct"]},
+    # BTF object 1 is vmlinux's on a running kernel; a captured tree lists no object.
+    "get_loaded_bpf": {"kind": "btf", "id": 1},
 }
 """Arguments of a typical call, for the tools that require some; the others take none."""
 
@@ -96,6 +99,8 @@ def worst_cases(sysroot: Path) -> list[Case]:
         ("list_bpf_hooks", {**most, "include_details": True}),
         ("list_bpf_hooks", {**most, "kind": "struct_ops", "include_details": True}),
         ("get_kernel_info", {"sections": ["all"]}),
+        *(("list_loaded_bpf", {**most, "kind": kind}) for kind in LOADED_KINDS),
+        ("get_loaded_bpf", {"kind": "btf", "id": 1}),
     ]
 
 

@@ -36,6 +36,7 @@ from bpf_mcp.queries import (
     ListBpfProgramTypes,
     ListKernelFunctions,
     ListKfuncs,
+    ListLoadedBpf,
     ListRawTracepoints,
     ListTracepoints,
 )
@@ -84,7 +85,9 @@ async def _sizes(sysroot: Path, cases: list[tuple[str, dict[str, Any]]]) -> list
         for name, arguments in cases:
             with trio.fail_after(120):
                 result = await call_tool(handle, name, arguments)
-            assert not result.is_error, (name, arguments, result.content)
+            # A captured tree lists no loaded BPF object: there, asking for one is NotFound.
+            captured = sysroot != LIVE and name == "get_loaded_bpf"
+            assert captured or not result.is_error, (name, arguments, result.content)
             sizes.append(message_size(result))
     return sizes
 
@@ -234,7 +237,9 @@ def _items(result: Any) -> list[Any]:
 
 def test_every_list_tool_is_covered() -> None:
     paged = {t.query for t in TOOLS if "total" in attrs.fields_dict(t.result)}
-    assert paged == {type(q) for q in LISTS}
+    # The fixture kernel lists no loaded BPF object; tests/loaded/test_answers.py walks
+    # list_loaded_bpf's pages over objects of its own.
+    assert paged - {ListLoadedBpf} == {type(q) for q in LISTS}
 
 
 @pytest.mark.parametrize("query", LISTS, ids=lambda q: type(q).__name__)
