@@ -112,7 +112,11 @@ async def test_http_with_a_mapped_port_and_a_token_as_documented() -> None:
     try:
         with trio.fail_after(120):
             health, token = await http_as_documented()
-            assert json.loads(health)["status"] in ("ready", "loading")
+            status = json.loads(health)
+            # Listing loaded BPF objects needs CAP_SYS_ADMIN, which the documented
+            # container does not grant: that source alone may be failed.
+            failed = {s["source"] for s in status["sources"] if s["state"] == "failed"}
+            assert status["status"] in ("ready", "loading") or failed == {"loaded_bpf"}
 
             authorized = httpx2.AsyncClient(headers={"authorization": f"Bearer {token}"})
             transport = streamable_http_client(f"{HTTP_URL}/mcp", http_client=authorized)

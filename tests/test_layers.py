@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("index",),
     ("answers", "messages"),
     ("readers", "router"),
+    ("kernels",),
     ("api",),
     ("transports",),
     ("calltool",),

@@ -1,17 +1,29 @@
-"""The embedding API: start bpf-mcp inside a caller's trio program and query it."""
+"""The embedding API: start bpf-mcp inside a caller's trio program and query it.
+
+Each kernel is served by an engine of its own: a router and its supervised readers. The
+local kernel's engine runs for the handle's whole life; a registered kernel's engine starts
+on its first question and stops again when more than `max_loaded_kernels` are loaded and
+it is the least recently used.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import tempfile
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
 from typing import TypeVar, cast
 
+import attrs
 import trio
 
-from .config import Config
-from .errors import ServerClosed, SourceLoadTimeout
+from .config import LOCAL_KERNEL, Config, KernelSpec
+from .errors import NotFound, ServerClosed, SourceFailure, SourceLoadTimeout
+from .kernels import KernelOptionError, machine, materialize, release_of, sources_of
 from .messages import Reply, Request, RouterMessage
-from .queries import GetServerStatus, Query
+from .queries import GetServerStatus, ListKernels, Query
 from .readers.base import Reader
 from .readers.btf import BtfReader
 from .readers.kallsyms import KallsymsReader
@@ -20,8 +32,9 @@ from .readers.pool import serve_reader_pool
 from .readers.reference import ReferenceReader
 from .readers.system import SystemReader
 from .readers.tracefs import TracefsReader
-from .results import ServerStatus
+from .results import KernelEntry, KernelList, ServerStatus
 from .router.actor import serve_router
+from .sources import Source
 
 INBOX_SIZE = 64
 
@@ -40,6 +53,37 @@ def default_readers() -> list[Reader]:
     ]
 
 
+@asynccontextmanager
+async def open_engine(
+    config: Config,
+    readers: Sequence[Reader],
+    absent: Mapping[Source, SourceFailure] | None = None,
+) -> AsyncIterator[trio.MemorySendChannel[RouterMessage]]:
+    """Start one kernel's router and supervised readers; yield the router's inbox.
+
+    Leaving the context cancels every task it started.
+    """
+    inbox_send, inbox_receive = trio.open_memory_channel[RouterMessage](INBOX_SIZE)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(
+            partial(serve_router, absent=absent), config, inbox_receive, inbox_send.clone()
+        )
+        with inbox_send:
+            await nursery.start(serve_reader_pool, list(readers), config, inbox_send.clone())
+            try:
+                yield inbox_send
+            finally:
+                nursery.cancel_scope.cancel()
+
+
+class _Loaded:
+    """A registered kernel's engine while it runs: its inbox, and the scope that stops it."""
+
+    def __init__(self, inbox: trio.MemorySendChannel[RouterMessage], scope: trio.CancelScope):
+        self.inbox = inbox
+        self.scope = scope
+
+
 class BpfMcp:
     """A handle on a running bpf-mcp: send it queries, ask it for source status.
 
@@ -48,26 +92,40 @@ class BpfMcp:
     wait their turn.
     """
 
-    def __init__(self, config: Config, inbox: trio.MemorySendChannel[RouterMessage]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        inbox: trio.MemorySendChannel[RouterMessage],
+        nursery: trio.Nursery | None = None,
+    ) -> None:
         self.config = config
         self._inbox = inbox
+        self._nursery = nursery
         self._limiter = trio.CapacityLimiter(config.max_in_flight)
+        self._specs = {spec.name: spec for spec in config.kernels}
+        self._loaded: OrderedDict[str, _Loaded] = OrderedDict()
+        self._starting: dict[str, trio.Event] = {}
 
-    async def query(self, query: Query[R]) -> R:
-        """Answer one query (a value from `bpf_mcp.queries`) with its whole result value.
+    async def query(self, query: Query[R], kernel: str = LOCAL_KERNEL) -> R:
+        """Answer one query (a value from `bpf_mcp.queries`) about `kernel` (the running
+        one by default; `config.kernels` names the others) with its whole result value.
 
-        Waits up to `config.load_wait` seconds for sources that are still loading. Raises
-        the project's errors: InvalidArgument, NotFound, SourceUnavailable (a source failed;
-        the message names the fix), SourceLoadTimeout, ServerClosed. A bug in bpf-mcp
-        raises the exception it caused, traceback included; nothing is logged here.
-        Cancellation is safe: the router's late answer is dropped.
+        Waits up to `config.load_wait` seconds for sources that are still loading (a
+        registered kernel not in memory is loaded first). Raises the project's errors:
+        InvalidArgument, NotFound (also for a kernel name nobody registered),
+        SourceUnavailable (a source failed; the message names the fix), SourceLoadTimeout,
+        ServerClosed. A bug in bpf-mcp raises the exception it caused, traceback included;
+        nothing is logged here. Cancellation is safe: the router's late answer is dropped.
         """
+        if isinstance(query, ListKernels):
+            return cast(R, self.kernels())
+        inbox = await self._engine(kernel)
         async with self._limiter:
             reply_send, reply_receive = trio.open_memory_channel[Reply[R]](1)
             with reply_receive:
                 try:
                     request: Request[R] = Request(query, reply_send)
-                    await self._inbox.send(request)
+                    await inbox.send(request)
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
                     raise ServerClosed(
                         "bpf-mcp is shutting down; no query can be answered."
@@ -77,7 +135,8 @@ class BpfMcp:
                         reply = await reply_receive.receive()
                     except trio.EndOfChannel:
                         raise ServerClosed(
-                            "bpf-mcp stopped before answering (it is shutting down)."
+                            "bpf-mcp stopped before answering (it is shutting down, or"
+                            f" kernel {kernel!r} was unloaded meanwhile)."
                         ) from None
                     if reply.error is not None:
                         raise reply.error
@@ -87,33 +146,104 @@ class BpfMcp:
             " see get_server_status for their state, and try again."
         )
 
-    async def status(self) -> ServerStatus:
-        """The state of every source (never waits for loading)."""
-        return await self.query(GetServerStatus())
+    async def status(self, kernel: str = LOCAL_KERNEL) -> ServerStatus:
+        """The state of every source of `kernel` (never waits for loading)."""
+        return await self.query(GetServerStatus(), kernel)
+
+    def kernels(self) -> KernelList:
+        """Every kernel this handle answers for, the local one first."""
+        everything = tuple(s.value for s in Source)
+        local = KernelEntry(
+            LOCAL_KERNEL,
+            "local",
+            str(self.config.sysroot),
+            release_of(self.config, None),
+            machine() if self.config.sysroot == Path("/") else None,
+            True,
+            everything,
+        )
+        entries = [local]
+        for spec in self._specs.values():
+            _, absent = sources_of(spec.name, spec.kind)
+            entries.append(
+                KernelEntry(
+                    spec.name,
+                    spec.kind,
+                    str(spec.path),
+                    release_of(self.config, spec),
+                    None,
+                    spec.name in self._loaded,
+                    tuple(s for s in everything if Source(s) not in absent),
+                )
+            )
+        return KernelList(tuple(entries), len(entries), self.config.max_loaded_kernels)
+
+    async def _engine(self, kernel: str) -> trio.MemorySendChannel[RouterMessage]:
+        """The inbox of `kernel`'s router, starting its engine if it is not running."""
+        if kernel == LOCAL_KERNEL:
+            return self._inbox
+        spec = self._specs.get(kernel)
+        if spec is None:
+            names = ", ".join([LOCAL_KERNEL, *self._specs])
+            raise NotFound(f"No kernel is named {kernel[:80]!r}; list_kernels names them: {names}.")
+        while True:
+            loaded = self._loaded.get(kernel)
+            if loaded is not None:
+                self._loaded.move_to_end(kernel)
+                return loaded.inbox
+            starting = self._starting.get(kernel)
+            if starting is None:
+                break
+            await starting.wait()  # another task is starting it: use what it starts
+        if self._nursery is None:
+            raise ServerClosed("this handle serves no registered kernel")
+        done = self._starting[kernel] = trio.Event()
+        try:
+            started: _Loaded = await self._nursery.start(self._serve_kernel, spec)
+        finally:
+            del self._starting[kernel]
+            done.set()
+        self._loaded[kernel] = started
+        while len(self._loaded) > self.config.max_loaded_kernels:
+            _, oldest = self._loaded.popitem(last=False)
+            oldest.scope.cancel()
+        return started.inbox
+
+    async def _serve_kernel(
+        self, spec: KernelSpec, *, task_status: trio.TaskStatus[_Loaded]
+    ) -> None:
+        """Run `spec`'s engine until it is evicted or the handle closes; its scratch
+        directory (a BTF file's sysroot) is removed when it stops."""
+        with tempfile.TemporaryDirectory(prefix=f"bpf-mcp-{spec.name}-") as scratch:
+            try:
+                sysroot = await trio.to_thread.run_sync(materialize, spec, Path(scratch))
+            except (KernelOptionError, OSError) as exc:
+                raise NotFound(f"Kernel {spec.name!r} cannot be read: {exc}") from None
+            config = attrs.evolve(self.config, sysroot=sysroot, kernels=())
+            readers, absent = sources_of(spec.name, spec.kind)
+            with trio.CancelScope() as scope:
+                async with open_engine(config, readers, absent) as inbox:
+                    task_status.started(_Loaded(inbox, scope))
+                    await trio.sleep_forever()
 
 
 @asynccontextmanager
 async def open_bpf_mcp(
     config: Config | None = None, *, readers: Sequence[Reader] | None = None
 ) -> AsyncIterator[BpfMcp]:
-    """Start the router and the supervised readers; yield a handle; stop them on exit.
+    """Start the local kernel's router and supervised readers; yield a handle; stop
+    everything on exit.
 
     Sources load in the background: the handle is usable at once, and queries wait for
-    the sources they need. Leaving the context cancels every task it started. Never
-    writes to stdout, installs signal handlers or configures logging.
+    the sources they need. Registered kernels (`config.kernels`) load on their first
+    question. Leaving the context cancels every task it started. Never writes to stdout,
+    installs signal handlers or configures logging.
     """
     config = config or Config()
-    inbox_send, inbox_receive = trio.open_memory_channel[RouterMessage](INBOX_SIZE)
     async with trio.open_nursery() as nursery:
-        await nursery.start(serve_router, config, inbox_receive, inbox_send.clone())
-        with inbox_send:
-            await nursery.start(
-                serve_reader_pool,
-                list(readers) if readers is not None else default_readers(),
-                config,
-                inbox_send.clone(),
-            )
+        chosen = list(readers) if readers is not None else default_readers()
+        async with open_engine(config, chosen) as inbox:
             try:
-                yield BpfMcp(config, inbox_send)
+                yield BpfMcp(config, inbox, nursery)
             finally:
                 nursery.cancel_scope.cancel()

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 import trio
 
 from .api import default_readers, open_bpf_mcp
-from .config import Config
+from .config import LOCAL_KERNEL, Config
 from .convert import structure_arguments
 from .errors import BpfMcpError
 from .queries import Query
@@ -139,6 +139,9 @@ def readers_for(tool: str, arguments: dict[str, Any]) -> list[Reader] | None:
     spec = TOOLS_BY_NAME.get(tool)
     if spec is None or not spec.query.needs:
         return None
+    if spec.per_kernel and arguments.get("kernel", LOCAL_KERNEL) != LOCAL_KERNEL:
+        return []  # another kernel's engine has readers of its own
+    arguments = {k: v for k, v in arguments.items() if k != "kernel"}
     try:
         query: Query[object] = structure_arguments(arguments, spec.query)
     except BpfMcpError:

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 import attrs
 import trio
 
-from .config import MAX_ANSWER_BYTES, MIN_ANSWER_BYTES, Config
+from .config import MAX_ANSWER_BYTES, MIN_ANSWER_BYTES, Config, KernelSpec
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 DEFAULT_BIND = "127.0.0.1:1337"
@@ -35,6 +35,44 @@ def _env_flag(name: str) -> bool:
 
 def _env_list(name: str) -> list[str]:
     return [item.strip() for item in _env(name, "").split(",") if item.strip()]
+
+
+def add_kernel_options(parser: argparse.ArgumentParser) -> None:
+    """--kernel and --max-loaded-kernels, shared by the server and `bpf-mcp call`."""
+    parser.add_argument(
+        "--kernel",
+        action="append",
+        default=None,
+        metavar="NAME=PATH",
+        help="also serve a captured kernel under NAME: PATH is a sysroot directory, a"
+        " bpf-mcp snapshot or a bare BTF file (raw .BTF or an ELF vmlinux); repeatable"
+        " (env BPF_MCP_KERNELS, comma-separated)",
+    )
+    parser.add_argument(
+        "--max-loaded-kernels",
+        type=int,
+        default=_env("MAX_LOADED_KERNELS", "3"),
+        metavar="N",
+        help="registered kernels held in memory at once, least recently used out"
+        " (env BPF_MCP_MAX_LOADED_KERNELS; default 3)",
+    )
+
+
+def kernel_config(args: argparse.Namespace) -> tuple[tuple[KernelSpec, ...], int]:
+    """The Config fields --kernel and --max-loaded-kernels give; UsageError when bad."""
+    from .kernels import KernelOptionError, parse_kernel_option
+
+    if args.max_loaded_kernels < 1:
+        raise UsageError("--max-loaded-kernels must be 1 or more")
+    texts = args.kernel if args.kernel is not None else _env_list("KERNELS")
+    specs: dict[str, KernelSpec] = {}
+    for text in texts:
+        try:
+            spec = parse_kernel_option(text, specs)
+        except KernelOptionError as exc:
+            raise UsageError(f"--kernel: {exc}") from None
+        specs[spec.name] = spec
+    return tuple(specs.values()), args.max_loaded_kernels
 
 
 class UsageError(Exception):
@@ -144,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds one load of one source may take before it is abandoned and the source"
         " marked failed (a hung mount); env BPF_MCP_READ_TIMEOUT; default 60",
     )
+    add_kernel_options(parser)
     parser.add_argument(
         "--max-answer-bytes",
         type=int,
@@ -350,6 +389,7 @@ def build_call_parser() -> argparse.ArgumentParser:
         default=Path(_env("SYSROOT", "/")),
         help="read every kernel file below this directory (env BPF_MCP_SYSROOT; default /)",
     )
+    add_kernel_options(parser)
     parser.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
@@ -374,7 +414,12 @@ def call_main(argv: Sequence[str]) -> int:
     if not args.sysroot.is_dir():
         print(f"bpf-mcp: --sysroot {args.sysroot} is not a directory", file=sys.stderr)
         return 2
-    config = Config(sysroot=args.sysroot.resolve())
+    try:
+        kernels, max_loaded = kernel_config(args)
+    except UsageError as exc:
+        print(f"bpf-mcp call: {exc}", file=sys.stderr)
+        return 2
+    config = Config(sysroot=args.sysroot.resolve(), kernels=kernels, max_loaded_kernels=max_loaded)
     code = 130
     try:
         code = trio.run(partial(call, config, args.tool, arguments, as_json=args.json))
@@ -427,12 +472,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.answer_cache < 0:
         print("bpf-mcp: --answer-cache must be 0 or more", file=sys.stderr)
         return 2
+    try:
+        kernels, max_loaded = kernel_config(args)
+    except UsageError as exc:
+        print(f"bpf-mcp: {exc}", file=sys.stderr)
+        return 2
     config = Config(
         sysroot=args.sysroot.resolve(),
         refresh_interval=args.refresh_interval,
         read_timeout=args.read_timeout,
         answer_cache=args.answer_cache,
         max_answer_bytes=args.max_answer_bytes,
+        kernels=kernels,
+        max_loaded_kernels=max_loaded,
     )
     code = 0
     try:

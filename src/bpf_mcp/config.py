@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import attrs
 
@@ -32,6 +33,26 @@ class Backoff:
         return base * (1.0 - self.jitter + 2.0 * self.jitter * random_unit)
 
 
+KernelKind = Literal["sysroot", "snapshot", "btf"]
+
+LOCAL_KERNEL = "local"
+"""The name of the running kernel (or of `Config.sysroot`), always registered."""
+
+
+@attrs.frozen
+class KernelSpec:
+    """A kernel registered besides the local one: its name and where its data is.
+
+    `kind` says what `path` is: a directory laid out like a root file system (`sysroot`),
+    an archive written by `bpf-mcp snapshot` (`snapshot`), or a bare BTF file, raw `.BTF`
+    or an ELF vmlinux with a `.BTF` section (`btf`).
+    """
+
+    name: str
+    path: Path
+    kind: KernelKind
+
+
 MIN_ANSWER_BYTES = 16 * 1024
 MAX_ANSWER_BYTES = 1024 * 1024
 
@@ -49,6 +70,9 @@ class Config:
     whenever any source's data or state changes, so it never serves stale data.
     `max_answer_bytes` bounds the JSON-RPC message of one tool answer, resource read or
     prompt over MCP (MIN_ANSWER_BYTES to MAX_ANSWER_BYTES; `handle.query` is not cut).
+    `kernels` are captured kernels served besides the local one, by name; at most
+    `max_loaded_kernels` of them are held in memory at once (least recently used first
+    out), each loaded on first use.
     """
 
     sysroot: Path = Path("/")
@@ -59,6 +83,8 @@ class Config:
     max_in_flight: int = 64
     answer_cache: int = 256
     max_answer_bytes: int = attrs.field(default=64 * 1024)
+    kernels: tuple[KernelSpec, ...] = ()
+    max_loaded_kernels: int = 3
 
     @max_answer_bytes.validator
     def _check_max_answer_bytes(self, _attribute: object, value: int) -> None:

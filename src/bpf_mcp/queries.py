@@ -564,3 +564,11 @@ class GetLoadedBpf(Query[r.LoadedBpfObject]):
             "Its id (as list_loaded_bpf and bpftool show it).", minimum=1, maximum=MAX_OBJECT_ID
         ),
     )
+
+
+# -- kernels ----------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class ListKernels(Query[r.KernelList]):
+    """The kernels this server answers for (answered by the handle, not a router)."""

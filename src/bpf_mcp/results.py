@@ -966,3 +966,26 @@ class LoadedBpfObject:
     scanned_at: str = attrs.field(metadata=SCAN_TIME)
     data_age_seconds: float = attrs.field(metadata=DATA_AGE)
     notes: tuple[str, ...]
+
+
+# -- kernels --------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class KernelEntry:
+    name: str = attrs.field(metadata=_doc("What to pass as 'kernel'; 'local' is the running one."))
+    kind: Literal["local", "sysroot", "snapshot", "btf"]
+    path: str = attrs.field(metadata=_doc("Where its data is read from."))
+    release: str | None = attrs.field(metadata=_doc("Its kernel release, when known unloaded."))
+    arch: str | None
+    loaded: bool = attrs.field(metadata=_doc("Whether its indexes are in memory now."))
+    sources: tuple[str, ...] = attrs.field(
+        metadata=_doc("The sources its data can have (a bare BTF file: btf and reference).")
+    )
+
+
+@attrs.frozen
+class KernelList:
+    items: tuple[KernelEntry, ...]
+    total: int = attrs.field(metadata=TOTAL)
+    max_loaded: int = attrs.field(metadata=_doc("Kernels held in memory at most, besides local."))

@@ -21,13 +21,27 @@ class ToolSpec:
     description: str
     query: type[q.Query[Any]]
     result: type
+    per_kernel: bool = True
+    """Whether it takes the optional `kernel` argument (the data of a registered kernel)."""
 
     def input_schema(self) -> dict[str, Any]:
-        return input_schema(self.query)
+        schema = input_schema(self.query)
+        if self.per_kernel:
+            schema["properties"] = {**schema.get("properties", {}), "kernel": KERNEL_ARGUMENT}
+        return schema
 
     def output_schema(self) -> dict[str, Any]:
         return output_schema(self.result)
 
+
+MAX_KERNEL_NAME = 64
+KERNEL_ARGUMENT: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_KERNEL_NAME,
+    "description": "Which kernel: 'local' (the default, the running one) or a name from"
+    " list_kernels.",
+}
 
 _PAGED = (
     " Paged: 'total' counts the matches, 'next_offset' continues (null on the last page);"
@@ -226,6 +240,7 @@ TOOLS += (
         " scan is, and what it left out." + _PAGED,
         q.ListLoadedBpf,
         r.LoadedBpfPage,
+        per_kernel=False,
     ),
     ToolSpec(
         "get_loaded_bpf",
@@ -239,6 +254,18 @@ TOOLS += (
         " the loaded ids.",
         q.GetLoadedBpf,
         r.LoadedBpfObject,
+        per_kernel=False,
+    ),
+    ToolSpec(
+        "list_kernels",
+        "List the kernels served",
+        "List the kernels this server answers for: 'local' (the running one) and any"
+        " registered with --kernel (captured snapshots, sysroots, bare BTF files), with"
+        " release, which sources each has, and whether it is loaded. Pass a name as"
+        " 'kernel' to the other tools to ask about that kernel.",
+        q.ListKernels,
+        r.KernelList,
+        per_kernel=False,
     ),
 )
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 
 import trio
 
 from ..answers import answer
 from ..config import Config
-from ..errors import BpfMcpError
+from ..errors import BpfMcpError, SourceFailure
 from ..index import build_index
 from ..messages import (
     Chunk,
@@ -22,6 +23,7 @@ from ..messages import (
     RouterMessage,
     StatusChanged,
 )
+from ..sources import Source
 from .state import RouterState, index_failure, initial_statuses, readiness
 
 log = logging.getLogger(__name__)
@@ -74,16 +76,18 @@ async def serve_router(
     inbox: trio.MemoryReceiveChannel[RouterMessage],
     itself: trio.MemorySendChannel[RouterMessage],
     *,
+    absent: Mapping[Source, SourceFailure] | None = None,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run the router until its inbox closes (every sender gone) or it is cancelled.
 
     Indexes are built in worker threads, so the router keeps answering while a large
     source is indexed; the built index comes back through `itself` (a clone of the
-    inbox's send end) and is swapped in whole. Parked requests are dropped on exit; their
-    askers see a closed reply channel.
+    inbox's send end) and is swapped in whole. Sources in `absent` (this kernel's data
+    cannot have them) answer their failure at once. Parked requests are dropped on exit;
+    their askers see a closed reply channel.
     """
-    state = RouterState(config, initial_statuses(time.time()))
+    state = RouterState(config, initial_statuses(time.time(), absent))
 
     async def build(
         msg: Complete, chunks: list[ChunkPayload], send: trio.MemorySendChannel[RouterMessage]

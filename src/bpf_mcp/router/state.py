@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 
 import attrs
 
@@ -149,5 +150,15 @@ def index_failure(msg: Complete, exc: Exception) -> SourceStatus:
     return SourceStatus(msg.source, "failed", time.time(), failure=failure, failures=1)
 
 
-def initial_statuses(now: float) -> dict[Source, SourceStatus]:
-    return {source: SourceStatus(source, "loading", now) for source in Source}
+def initial_statuses(
+    now: float, absent: Mapping[Source, SourceFailure] | None = None
+) -> dict[Source, SourceStatus]:
+    """Every source loading, except those this kernel cannot have: failed for good, with
+    the failure that says why."""
+    absent = absent or {}
+    return {
+        source: SourceStatus(source, "failed", now, failure=absent[source], gave_up=True)
+        if source in absent
+        else SourceStatus(source, "loading", now)
+        for source in Source
+    }

@@ -13,13 +13,35 @@ import logging
 from typing import Any
 
 from ..api import BpfMcp
+from ..config import LOCAL_KERNEL
 from ..convert import Rendered, render, structure_arguments
-from ..errors import BpfMcpError
+from ..errors import BpfMcpError, InvalidArgument
 from ..queries import Query
-from ..tools import TOOLS_BY_NAME
+from ..tools import MAX_KERNEL_NAME, TOOLS_BY_NAME
 from .budget import fit_to_budget
 
 log = logging.getLogger(__name__)
+
+
+def kernel_argument(
+    arguments: dict[str, Any] | None, per_kernel: bool
+) -> tuple[dict[str, Any] | None, str]:
+    """The tool's own arguments and the kernel it asks about (`local` unless named).
+
+    Raises InvalidArgument for a `kernel` that is not a short string.
+    """
+    if not per_kernel or not isinstance(arguments, dict) or "kernel" not in arguments:
+        return arguments, LOCAL_KERNEL
+    rest = dict(arguments)
+    kernel = rest.pop("kernel")
+    if kernel is None:  # null, like every optional argument, means left out
+        return rest, LOCAL_KERNEL
+    if not isinstance(kernel, str) or not 1 <= len(kernel) <= MAX_KERNEL_NAME:
+        raise InvalidArgument(
+            f"Invalid arguments: kernel: expected a kernel name of 1-{MAX_KERNEL_NAME}"
+            " characters (list_kernels names them)."
+        )
+    return rest, kernel
 
 
 class UnknownTool(LookupError):
@@ -45,8 +67,9 @@ async def answer_tool(
     if spec is None:
         raise UnknownTool(f"Unknown tool: {name[:100]!r}")
     try:
+        arguments, kernel = kernel_argument(arguments, spec.per_kernel)
         query: Query[object] = structure_arguments(arguments, spec.query)
-        result = await handle.query(query)
+        result = await handle.query(query, kernel)
         limit = handle.config.max_answer_bytes if budget is None else budget
         return render(fit_to_budget(result, limit))
     except BpfMcpError as exc:

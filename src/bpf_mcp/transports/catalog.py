@@ -101,6 +101,13 @@ TEMPLATES: tuple[Template, ...] = (
 
 STATIC: tuple[tuple[str, str, str, str, str], ...] = (
     (
+        "bpf-mcp://kernels",
+        "kernels",
+        "Kernels",
+        "The kernels this server answers for, with release, sources and load state.",
+        "list_kernels",
+    ),
+    (
         "bpf-mcp://status",
         "server-status",
         "Server status",
