@@ -67,3 +67,7 @@ bench-oneshot: setup
 # Loaded-BPF scan beside bpftool (root: loads 200 programs and 400 maps, then removes them).
 bench-loaded: setup
     {{py}} bench/loaded_bench.py
+
+# Many kernels: first-use load time and RSS with 1, 10 and 50 registered.
+bench-kernels: setup
+    {{py}} bench/kernels_bench.py

@@ -8,6 +8,7 @@ it is the least recently used.
 
 from __future__ import annotations
 
+import gc
 import tempfile
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -21,6 +22,7 @@ import trio
 
 from .config import LOCAL_KERNEL, Config, KernelSpec
 from .errors import NotFound, ServerClosed, SourceFailure, SourceLoadTimeout
+from .index.indexes import release_freed_memory
 from .kernels import KernelOptionError, machine, materialize, release_of, sources_of
 from .messages import Reply, Request, RouterMessage
 from .queries import GetServerStatus, ListKernels, Query
@@ -221,10 +223,17 @@ class BpfMcp:
                 raise NotFound(f"Kernel {spec.name!r} cannot be read: {exc}") from None
             config = attrs.evolve(self.config, sysroot=sysroot, kernels=())
             readers, absent = sources_of(spec.name, spec.kind)
-            with trio.CancelScope() as scope:
-                async with open_engine(config, readers, absent) as inbox:
-                    task_status.started(_Loaded(inbox, scope))
-                    await trio.sleep_forever()
+            try:
+                with trio.CancelScope() as scope:
+                    async with open_engine(config, readers, absent) as inbox:
+                        task_status.started(_Loaded(inbox, scope))
+                        await trio.sleep_forever()
+            finally:
+                # An unloaded kernel's indexes are garbage now: free them at once (they
+                # hold reference cycles through their engine's tasks) and hand the heap
+                # back, or each load would add its size to the process for good.
+                gc.collect()
+                release_freed_memory()
 
 
 @asynccontextmanager
