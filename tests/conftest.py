@@ -15,7 +15,7 @@ from bpf_mcp.index.indexes import BtfIndex, KallsymsIndex, TracefsIndex
 from bpf_mcp.kallsyms import parse_kallsyms
 from bpf_mcp.readers.reference import default_path
 from bpf_mcp.readers.system import collect
-from bpf_mcp.readers.tracefs import _read_batch, locate
+from bpf_mcp.readers.tracefs import locate, read_batch
 from bpf_mcp.reference import parse_reference
 from bpf_mcp.sources import Source
 from bpf_mcp.status import SourceStatus
@@ -30,7 +30,7 @@ def build_view(sysroot: Path) -> View:
     config = Config(sysroot=sysroot)
     tracefs_root = locate(config)
     events = list(parse_available_events((tracefs_root / "available_events").read_text()))
-    records, _ = _read_batch(tracefs_root, events)
+    records, _ = read_batch(tracefs_root, events)
     kallsyms = parse_kallsyms((sysroot / "proc/kallsyms").read_text())
     btf = parse_btf((sysroot / "sys/kernel/btf/vmlinux").read_bytes())
     now = time.time()

@@ -19,8 +19,8 @@ from bpf_mcp.answers import answer
 from bpf_mcp.api import open_bpf_mcp
 from bpf_mcp.config import Config
 from bpf_mcp.convert import (
-    _dumps,
-    _float_free,
+    dumps,
+    float_free,
     render,
     structure_arguments,
     unstructure,
@@ -90,14 +90,14 @@ class SwappableKallsyms:
 
 @given(JSON)
 def test_the_fast_writer_agrees_with_json_dumps_on_values_without_floats(value: Any) -> None:
-    assert _dumps(value, fast=True) == _dumps(value, fast=False)
+    assert dumps(value, fast=True) == dumps(value, fast=False)
 
 
 def test_only_results_that_can_hold_no_float_take_the_fast_writer() -> None:
-    assert _float_free(BtfTypeDescription) and _float_free(KernelFunction)
-    assert not _float_free(ServerStatus)  # seconds are floats
-    assert not _float_free(KernelInfo)  # it carries the sources' statuses
-    assert not _float_free(Node)  # refers to itself: not worth deciding
+    assert float_free(BtfTypeDescription) and float_free(KernelFunction)
+    assert not float_free(ServerStatus)  # seconds are floats
+    assert not float_free(KernelInfo)  # it carries the sources' statuses
+    assert not float_free(Node)  # refers to itself: not worth deciding
 
 
 @attrs.frozen

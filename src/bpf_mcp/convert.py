@@ -134,10 +134,10 @@ def render(value: object) -> Rendered:
     """The JSON forms of a result value."""
     payload = converter.unstructure(value)
     cls: Any = type(value)
-    return Rendered(payload, _dumps(payload, fast=_float_free(cls)))
+    return Rendered(payload, dumps(payload, fast=float_free(cls)))
 
 
-def _dumps(payload: Any, *, fast: bool) -> str:
+def dumps(payload: Any, *, fast: bool) -> str:
     """`json.dumps(payload, separators=(",", ":"), ensure_ascii=False)`, written by
     pydantic-core (about 3x faster) when `fast`. The two agree to the byte on every value
     without floats (pydantic-core writes 1e-05 as 0.00001); a lone surrogate, which
@@ -154,7 +154,7 @@ _PLAIN = (str, int, type(None))  # bool is an int
 
 
 @functools.cache
-def _float_free(tp: Any) -> bool:
+def float_free(tp: Any) -> bool:
     """True when no value of type `tp` (a result class or a field's type) can hold a
     float once unstructured: its JSON text may then be written by pydantic-core. A class
     that refers to itself is not (json.dumps writes it), so no answer rests on a guess."""
@@ -163,18 +163,18 @@ def _float_free(tp: Any) -> bool:
     if isinstance(tp, type) and attrs.has(tp):
         _float_free_pending.add(tp)
         try:
-            return all(_float_free(f.type) for f in attrs.fields(attrs.resolve_types(tp)))
+            return all(float_free(f.type) for f in attrs.fields(attrs.resolve_types(tp)))
         finally:
             _float_free_pending.discard(tp)
     origin, args = get_origin(tp), get_args(tp)
     if origin is Literal:
         return all(isinstance(a, _PLAIN) for a in args)
     if origin in (Union, types.UnionType):
-        return all(_float_free(a) for a in args)
+        return all(float_free(a) for a in args)
     if isinstance(origin, type) and issubclass(origin, Mapping):
-        return len(args) == 2 and args[0] is str and _float_free(args[1])
+        return len(args) == 2 and args[0] is str and float_free(args[1])
     if isinstance(origin, type) and issubclass(origin, Sequence):
-        return bool(args) and all(a is ... or _float_free(a) for a in args)
+        return bool(args) and all(a is ... or float_free(a) for a in args)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return all(isinstance(member.value, _PLAIN) for member in tp)
     return tp in _PLAIN or tp is bool

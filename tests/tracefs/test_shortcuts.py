@@ -20,14 +20,14 @@ from .test_mutations import SAMPLES, mutated
 def plain(text: str) -> object:
     """What the line-by-line parser makes of `text`: the format, or the error's text."""
     try:
-        return fmt._parse_any(text)
+        return fmt.parse_any(text)
     except FormatError as error:
         return str(error)
 
 
 def shortcut(text: str) -> object:
     """What parse_format makes of `text`, and that the shortcut agrees where it answers."""
-    quick = fmt._parse_as_written(text)
+    quick = fmt.parse_as_written(text)
     try:
         whole = fmt.parse_format(text)
     except FormatError as error:
@@ -42,9 +42,9 @@ def test_every_captured_format_takes_the_shortcut_to_the_same_result() -> None:
     assert len(files) > 2000
     for path in files:
         text = path.read_text()
-        quick = fmt._parse_as_written(text)
+        quick = fmt.parse_as_written(text)
         assert quick is not None, path
-        assert quick == fmt._parse_any(text), path
+        assert quick == fmt.parse_any(text), path
 
 
 @settings(derandomize=True, max_examples=400, deadline=None)
@@ -76,8 +76,8 @@ DECLARATION = st.lists(
 @settings(derandomize=True, max_examples=1000, deadline=None)
 @given(DECLARATION)
 def test_name_found_from_the_end_equals_the_search(declaration: str) -> None:
-    found = fmt._name_and_dims(declaration)
-    searched = fmt._NAME_AND_DIMS.search(declaration)
+    found = fmt.name_and_dims(declaration)
+    searched = fmt.NAME_AND_DIMS.search(declaration)
     if searched is None:
         assert found is None
     else:
@@ -86,17 +86,13 @@ def test_name_found_from_the_end_equals_the_search(declaration: str) -> None:
 
 
 def test_every_captured_declaration_is_found_as_searched() -> None:
-    lines = {
-        line.strip()
+    declarations = {
+        field.declaration
         for path in fixture_format_files()
-        for line in path.read_text().splitlines()
-        if line.strip().startswith("field:")
+        for field in fmt.parse_format(path.read_text()).fields
     }
-    for line in lines:
-        match = fmt._CANONICAL_FIELD.fullmatch(line)
-        assert match is not None
-        declaration = match.group(1).strip()
-        found = fmt._name_and_dims(declaration)
-        searched = fmt._NAME_AND_DIMS.search(declaration)
+    for declaration in declarations:
+        found = fmt.name_and_dims(declaration)
+        searched = fmt.NAME_AND_DIMS.search(declaration)
         assert found is not None and searched is not None
         assert (found.span(), found.groups()) == (searched.span(), searched.groups())

@@ -13,10 +13,10 @@ import trio.testing
 from bpf_mcp.transports.http import (
     DRAIN_TIMEOUT,
     MAX_DRAIN,
-    _BodyEnd,
-    _closing,
-    _drop_body,
-    _receive_body,
+    BodyEnd,
+    closing_connection,
+    drop_body,
+    receive_body,
 )
 
 CHUNK = b"x" * 65536
@@ -44,19 +44,19 @@ def scripted(chunks: Iterable[bytes], *, then: str = "end") -> Any:
 
 
 async def test_a_body_within_the_limit_is_kept_whole() -> None:
-    body, end = await _receive_body(scripted([b"ab", b"cd"]), 4)
-    assert (body, end) == (b"abcd", _BodyEnd.COMPLETE)
+    body, end = await receive_body(scripted([b"ab", b"cd"]), 4)
+    assert (body, end) == (b"abcd", BodyEnd.COMPLETE)
 
 
 async def test_a_body_over_the_limit_is_read_to_its_end_and_dropped() -> None:
     receive = scripted([CHUNK] * 40)
-    body, end = await _receive_body(receive, 1 << 20)
-    assert (body, end) == (None, _BodyEnd.COMPLETE)
+    body, end = await receive_body(receive, 1 << 20)
+    assert (body, end) == (None, BodyEnd.COMPLETE)
 
 
 async def test_a_body_too_long_to_drop_is_cut() -> None:
     chunks = [CHUNK] * (MAX_DRAIN // len(CHUNK) + 10)
-    assert await _drop_body(scripted(chunks)) is _BodyEnd.CUT
+    assert await drop_body(scripted(chunks)) is BodyEnd.CUT
 
 
 async def test_a_stalled_body_is_cut_after_the_drain_timeout(
@@ -64,18 +64,18 @@ async def test_a_stalled_body_is_cut_after_the_drain_timeout(
 ) -> None:
     start = trio.current_time()
     with trio.fail_after(DRAIN_TIMEOUT * 2):
-        body, end = await _receive_body(scripted([CHUNK] * 2, then="stall"), 100)
-    assert (body, end) == (None, _BodyEnd.CUT)
+        body, end = await receive_body(scripted([CHUNK] * 2, then="stall"), 100)
+    assert (body, end) == (None, BodyEnd.CUT)
     assert trio.current_time() - start >= DRAIN_TIMEOUT
 
 
 async def test_a_disconnect_means_nobody_to_answer() -> None:
-    assert await _receive_body(scripted([b"a"], then="disconnect"), 100) == (None, _BodyEnd.GONE)
-    assert await _drop_body(scripted([CHUNK], then="disconnect")) is _BodyEnd.GONE
+    assert await receive_body(scripted([b"a"], then="disconnect"), 100) == (None, BodyEnd.GONE)
+    assert await drop_body(scripted([CHUNK], then="disconnect")) is BodyEnd.GONE
 
 
 async def test_a_finished_body_needs_no_reading() -> None:
-    assert await _drop_body(scripted([], then="stall"), more=False) is _BodyEnd.COMPLETE
+    assert await drop_body(scripted([], then="stall"), more=False) is BodyEnd.COMPLETE
 
 
 async def test_closing_adds_connection_close_to_the_response_head() -> None:
@@ -84,7 +84,7 @@ async def test_closing_adds_connection_close_to_the_response_head() -> None:
     async def send(message: Any) -> None:
         sent.append(message)
 
-    closing = _closing(send)
+    closing = closing_connection(send)
     await closing({"type": "http.response.start", "status": 413, "headers": [(b"a", b"b")]})
     await closing({"type": "http.response.body", "body": b"{}"})
     assert sent[0]["headers"] == [(b"a", b"b"), (b"connection", b"close")]

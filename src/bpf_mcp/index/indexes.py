@@ -229,7 +229,7 @@ def _build(source: Source, chunks: Sequence[object]) -> SourceIndex:
             return LoadedIndex.build(_of_type(chunks, LoadedBpf))
 
 
-def _find_malloc_trim() -> Callable[[int], int] | None:
+def find_malloc_trim() -> Callable[[int], int] | None:
     try:
         trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
@@ -239,7 +239,7 @@ def _find_malloc_trim() -> Callable[[int], int] | None:
     return trim
 
 
-_MALLOC_TRIM = _find_malloc_trim()
+_MALLOC_TRIM = find_malloc_trim()
 
 
 def release_freed_memory() -> None:

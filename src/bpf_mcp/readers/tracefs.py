@@ -101,7 +101,7 @@ def _still_mounted(root: Path) -> None:
         )
 
 
-def _read_batch(root: Path, events: list[tuple[str, str]]) -> tuple[list[TracepointRecord], int]:
+def read_batch(root: Path, events: list[tuple[str, str]]) -> tuple[list[TracepointRecord], int]:
     """Read and parse the format files of `events`; returns records and how many vanished."""
     records = []
     vanished = 0
@@ -149,7 +149,7 @@ class TracefsReader:
         total = 0
         vanished = 0
         for start in range(0, len(events), BATCH):
-            records, gone = await in_thread(_read_batch, root, events[start : start + BATCH])
+            records, gone = await in_thread(read_batch, root, events[start : start + BATCH])
             total += len(records)
             vanished += gone
             await emit(TracefsChunk(str(root), tuple(records)))

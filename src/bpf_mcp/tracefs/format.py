@@ -73,8 +73,8 @@ _CANONICAL_FIELD = re.compile(
     r"field:([^;]*);\toffset:([0-9]{1,20});\tsize:([0-9]{1,20});\tsigned:([01]);", re.ASCII
 )
 # The name is the last identifier, before any array dimensions.
-_NAME_AND_DIMS = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\s*\[[^\[\]]*\])*)\s*\Z", re.ASCII)
-# _NAME_AND_DIMS read backwards: spaces, dimensions, then the name back to its first letter.
+NAME_AND_DIMS = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\s*\[[^\[\]]*\])*)\s*\Z", re.ASCII)
+# NAME_AND_DIMS read backwards: spaces, dimensions, then the name back to its first letter.
 _NAME_AND_DIMS_REVERSED = re.compile(r"\s*(?:\][^\[\]]*\[\s*)*[A-Za-z0-9_]*[A-Za-z_]", re.ASCII)
 _DIM = re.compile(r"\[([^\[\]]*)\]")
 _DECIMAL_DIM = re.compile(r"\s*([0-9]{1,20})\s*", re.ASCII)
@@ -88,17 +88,17 @@ def parse_format(text: str) -> EventFormat:
     Raises FormatError, naming the line and what was expected, when the text does not have
     the kernel's shape; nothing else escapes for bad input.
     """
-    fmt = _parse_as_written(text)
-    return fmt if fmt is not None else _parse_any(text)
+    fmt = parse_as_written(text)
+    return fmt if fmt is not None else parse_any(text)
 
 
-def _parse_as_written(text: str) -> EventFormat | None:
+def parse_as_written(text: str) -> EventFormat | None:
     """The format of `text` laid out exactly as the kernel writes it, else None.
 
     A shortcut for the 2,000-odd files of a load: the print format is cut off in one
     search, the header checked by the strictest tests, and field lines come from the
-    memo. Whatever it does not accept, `_parse_any` parses (or refuses with the line);
-    what it accepts, `_parse_any` would parse the same.
+    memo. Whatever it does not accept, `parse_any` parses (or refuses with the line);
+    what it accepts, `parse_any` would parse the same.
     """
     head, found, tail = text.partition("\n" + _PRINT_FMT_PREFIX)
     lines = head.split("\n")
@@ -128,7 +128,7 @@ def _parse_as_written(text: str) -> EventFormat | None:
     return EventFormat(name=name, id=int(number), fields=tuple(fields), print_fmt=print_fmt)
 
 
-def _parse_any(text: str) -> EventFormat:
+def parse_any(text: str) -> EventFormat:
     """`parse_format` for any text: line by line, naming the first line that is wrong."""
     lines = text.split("\n")
     name = _header_value(lines, 0, _NAME_PREFIX)
@@ -250,7 +250,7 @@ def _field_parts(text: str) -> tuple[str, dict[str, int]]:
 
 def _parse_declaration(declaration: str) -> tuple[str, str, int | None, bool]:
     """Split a C declaration into (name, type with dimensions, array length, data_loc)."""
-    match = _name_and_dims(declaration)
+    match = name_and_dims(declaration)
     base_type = declaration[: match.start()].rstrip() if match else ""
     if match is None or not base_type:
         raise _FieldError(f"expected a C declaration 'type name', got {excerpt(declaration)}")
@@ -262,8 +262,8 @@ def _parse_declaration(declaration: str) -> tuple[str, str, int | None, bool]:
     return name, c_type, _array_len(c_type), False
 
 
-def _name_and_dims(declaration: str) -> re.Match[str] | None:
-    """`_NAME_AND_DIMS.search(declaration)`, without its trial at every position.
+def name_and_dims(declaration: str) -> re.Match[str] | None:
+    """`NAME_AND_DIMS.search(declaration)`, without its trial at every position.
 
     The name is the identifier just before the trailing dimensions, so a match read from
     the end (on the reversed text) finds where the search would succeed; the search
@@ -271,10 +271,10 @@ def _name_and_dims(declaration: str) -> re.Match[str] | None:
     """
     tail = _NAME_AND_DIMS_REVERSED.match(declaration[::-1])
     if tail is not None:
-        match = _NAME_AND_DIMS.match(declaration, len(declaration) - tail.end())
+        match = NAME_AND_DIMS.match(declaration, len(declaration) - tail.end())
         if match is not None:
             return match
-    return _NAME_AND_DIMS.search(declaration)
+    return NAME_AND_DIMS.search(declaration)
 
 
 def _normalized_dims(dims: str) -> str:

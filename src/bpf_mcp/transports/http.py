@@ -95,7 +95,7 @@ def _json_rpc_error(code: int, message: str) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}
 
 
-class _BodyEnd(enum.Enum):
+class BodyEnd(enum.Enum):
     """How reading a request body stopped."""
 
     COMPLETE = "complete"
@@ -106,37 +106,37 @@ class _BodyEnd(enum.Enum):
     """The client disconnected: nobody to answer."""
 
 
-async def _drop_body(receive: Receive, *, more: bool = True) -> _BodyEnd:
+async def drop_body(receive: Receive, *, more: bool = True) -> BodyEnd:
     """Read and drop what is left of a request body (`more`: something is), up to about
     `MAX_DRAIN` bytes and for at most `DRAIN_TIMEOUT` seconds."""
     dropped = 0
     with trio.move_on_after(DRAIN_TIMEOUT):
         while more:
             if dropped > MAX_DRAIN:
-                return _BodyEnd.CUT
+                return BodyEnd.CUT
             message = await receive()
             if message["type"] != "http.request":
-                return _BodyEnd.GONE
+                return BodyEnd.GONE
             dropped += len(message.get("body", b""))
             more = message.get("more_body", False)
-        return _BodyEnd.COMPLETE
-    return _BodyEnd.CUT
+        return BodyEnd.COMPLETE
+    return BodyEnd.CUT
 
 
-async def _receive_body(receive: Receive, limit: int) -> tuple[bytes | None, _BodyEnd]:
+async def receive_body(receive: Receive, limit: int) -> tuple[bytes | None, BodyEnd]:
     """The whole request body, or None when it is longer than `limit` bytes; and how
-    reading ended. The rest of a body over the limit is dropped (`_drop_body`), not kept."""
+    reading ended. The rest of a body over the limit is dropped (`drop_body`), not kept."""
     kept = bytearray()
     more = True
     while more:
         message = await receive()
         if message["type"] != "http.request":
-            return None, _BodyEnd.GONE
+            return None, BodyEnd.GONE
         kept += message.get("body", b"")
         more = message.get("more_body", False)
         if len(kept) > limit:
-            return None, await _drop_body(receive, more=more)
-    return bytes(kept), _BodyEnd.COMPLETE
+            return None, await drop_body(receive, more=more)
+    return bytes(kept), BodyEnd.COMPLETE
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:
@@ -150,7 +150,7 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-def _closing(send: Send) -> Send:
+def closing_connection(send: Send) -> Send:
     """`send` with `connection: close` added to the response head, for a connection whose
     request was not read to its end (hypercorn closes it after the response)."""
 
@@ -215,11 +215,11 @@ class _HttpApp:
                 await self.manager.handle_request(scope, receive, send)
             return
         # Answered without reading the body: read it first, or the answer may be lost.
-        end = await _drop_body(receive)
-        if end is _BodyEnd.GONE:
+        end = await drop_body(receive)
+        if end is BodyEnd.GONE:
             return
-        if end is _BodyEnd.CUT:
-            send = _closing(send)
+        if end is BodyEnd.CUT:
+            send = closing_connection(send)
         if refusal is not None:
             await refusal(scope, receive, send)
         elif scope["path"] == HEALTH_PATH:
@@ -253,13 +253,13 @@ class _HttpApp:
         SDK; 413 past `max_body_size`, 400 with the JSON-RPC error when it is not one
         JSON-RPC message."""
         assert self.manager is not None
-        body, end = await _receive_body(receive, self.max_body_size)
-        if end is _BodyEnd.GONE:
+        body, end = await receive_body(receive, self.max_body_size)
+        if end is BodyEnd.GONE:
             return
         if body is None:
             message = f"Invalid Request: the body is longer than {self.max_body_size} bytes"
             await _respond(
-                send if end is _BodyEnd.COMPLETE else _closing(send),
+                send if end is BodyEnd.COMPLETE else closing_connection(send),
                 413,
                 _json_rpc_error(types.INVALID_REQUEST, message),
             )
