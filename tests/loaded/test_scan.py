@@ -141,14 +141,14 @@ def test_an_unknown_architecture_is_a_kernel_without_bpf() -> None:
 def test_a_process_that_exits_mid_scan_is_left_out_and_counted(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    read = procfs._read_text
+    read = procfs.read_text
 
     def exits_while_read(path: Path | str) -> str:
         if "/100/fdinfo/" in str(path):
             shutil.rmtree(world.proc / "100")
         return read(path)
 
-    monkeypatch.setattr(procfs, "_read_text", exits_while_read)
+    monkeypatch.setattr(procfs, "read_text", exits_while_read)
     snap = snapshot(world.kernel, proc=world.proc, sys_root=world.sys_root)
     assert snap.programs[0].owners == ()
     assert snap.maps[0].owners == (Owner(200, "agent"),)

@@ -28,6 +28,7 @@ __all__ = [
     "find_pins",
     "interface_names",
     "mounts_of",
+    "read_text",
 ]
 
 MAX_WALK_ENTRIES = 100_000
@@ -37,7 +38,9 @@ _GONE = (errno.ENOENT, errno.ESRCH)
 ObjectKey = tuple[Kind, int]
 
 
-def _read_text(path: Path | str) -> str:
+def read_text(path: Path | str) -> str:
+    """The text of a /proc or /sys file, undecodable bytes replaced; raises OSError. Every
+    read of procfs goes through here (tests put a process's exit in its way)."""
     with open(path, encoding="utf-8", errors="replace") as f:
         return f.read()
 
@@ -45,7 +48,7 @@ def _read_text(path: Path | str) -> str:
 def mounts_of(proc: Path, fstype: str) -> tuple[str, ...]:
     """Mount points of `fstype` in proc/self/mounts; () when it cannot be read."""
     try:
-        return mount_points(_read_text(proc / "self" / "mounts"), fstype)
+        return mount_points(read_text(proc / "self" / "mounts"), fstype)
     except OSError:
         return ()
 
@@ -75,7 +78,7 @@ def _process_objects(pid_dir: str) -> tuple[str, list[FdInfo]]:
     """The comm of a process and the BPF objects its descriptors hold. Raises _Vanished
     when the process is gone, PermissionError when it cannot be inspected."""
     try:
-        comm = _read_text(pid_dir + "/comm").strip()
+        comm = read_text(pid_dir + "/comm").strip()
         fds = os.listdir(pid_dir + "/fd")
     except OSError as exc:
         if exc.errno in _GONE:
@@ -86,7 +89,7 @@ def _process_objects(pid_dir: str) -> tuple[str, list[FdInfo]]:
         try:
             if not _is_bpf_link(os.readlink(f"{pid_dir}/fd/{fd}")):
                 continue
-            info = parse_fdinfo(_read_text(f"{pid_dir}/fdinfo/{fd}"))
+            info = parse_fdinfo(read_text(f"{pid_dir}/fdinfo/{fd}"))
         except OSError as exc:
             if exc.errno not in _GONE:
                 continue
@@ -255,7 +258,7 @@ def interface_names(sys_root: Path) -> dict[int, str]:
         return names
     for dev in devices:
         try:
-            names[int(_read_text(net / dev / "ifindex").strip())] = dev
+            names[int(read_text(net / dev / "ifindex").strip())] = dev
         except (OSError, ValueError):
             continue
     return names
