@@ -3,52 +3,15 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
 
-from bpf_mcp.btf import parse_btf
-from bpf_mcp.config import Config
-from bpf_mcp.index import Indexes, View
-from bpf_mcp.index.indexes import BtfIndex, KallsymsIndex, TracefsIndex
-from bpf_mcp.kallsyms import parse_kallsyms
-from bpf_mcp.readers.reference import default_path
-from bpf_mcp.readers.system import collect
-from bpf_mcp.readers.tracefs import locate, read_batch
-from bpf_mcp.reference import parse_reference
-from bpf_mcp.sources import Source
-from bpf_mcp.status import SourceStatus
-from bpf_mcp.tracefs import TracefsChunk, parse_available_events
+from bpf_mcp.index import View
+from bpf_mcp.testing.view import build_view
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_ROOT = REPO / "fixtures" / "linux-6.18"
-
-
-def build_view(sysroot: Path) -> View:
-    """Every index of `sysroot`, built synchronously by the readers' own parsing steps."""
-    config = Config(sysroot=sysroot)
-    tracefs_root = locate(config)
-    events = list(parse_available_events((tracefs_root / "available_events").read_text()))
-    records, _ = read_batch(tracefs_root, events)
-    kallsyms = parse_kallsyms((sysroot / "proc/kallsyms").read_text())
-    btf = parse_btf((sysroot / "sys/kernel/btf/vmlinux").read_bytes())
-    now = time.time()
-    return View(
-        indexes=Indexes.of(
-            {
-                Source.TRACEFS: TracefsIndex.build(
-                    [TracefsChunk(str(tracefs_root), tuple(records))]
-                ),
-                Source.KALLSYMS: KallsymsIndex.build([kallsyms]),
-                Source.BTF: BtfIndex.build([btf]),
-                Source.REFERENCE: parse_reference(default_path().read_text()),
-                Source.SYSTEM: collect(config),
-            }
-        ),
-        statuses={s: SourceStatus(s, "ready", now, loaded_at=now) for s in Source},
-        sysroot=str(sysroot),
-    )
 
 
 @pytest.fixture(scope="session")

@@ -22,8 +22,9 @@ from bpf_mcp.queries import DescribeBtfType, GenerateCHeader, GetBtfTypes
 from bpf_mcp.readers.btf import BtfReader
 from bpf_mcp.results import BtfTypeDescription, CHeader
 from bpf_mcp.sources import Source
+from bpf_mcp.testing.view import build_view
 
-from .conftest import REPO, build_view
+from .conftest import REPO
 
 MODULE_BLOB = REPO / "fixtures" / "btf" / "module_vmlinux.btf"
 

@@ -1,0 +1,8 @@
+"""Helpers for bpf-mcp's own tests, benchmarks and scripts, importable from all three.
+
+Like `trio.testing`: public, but for checking bpf-mcp rather than for using it. Nothing in
+the library imports this package (tests/test_layers.py keeps it on the top layer). The
+modules that generate examples need the development extras (`pip install -e '.[dev]'`).
+
+- `view`: a View of a sysroot, built synchronously by the readers' own parsing steps
+"""
