@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bpf_mcp.btf import Btf, EnumValue, IntInfo, Kind, Member, Param, parse_btf
+from bpf_mcp.testing.btf import BtfBuilder, reencode, to_big_endian
 
-from .builder import BtfBuilder, reencode, to_big_endian
 from .conftest import blob
 from .oracle import decode
 

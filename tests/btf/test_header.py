@@ -12,9 +12,9 @@ import pytest
 
 from bpf_mcp.btf import Btf, Kind, parse_btf
 from bpf_mcp.btf.header import HeaderTooLarge, c_header, header_dependencies
+from bpf_mcp.testing import pahole
+from bpf_mcp.testing.btf import BtfBuilder
 
-from . import pahole
-from .builder import BtfBuilder
 from .conftest import FIXTURE_VMLINUX
 
 # The oracle structs and a few typedefs, enums and functions besides.

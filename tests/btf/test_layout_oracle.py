@@ -9,8 +9,8 @@ import pytest
 from bpf_mcp.btf import Btf, Kind
 from bpf_mcp.btf.layout import Layouts
 from bpf_mcp.btf.members import describe_members
+from bpf_mcp.testing import pahole
 
-from . import pahole
 from .conftest import LIVE_VMLINUX
 
 pytestmark = [pytest.mark.live, pytest.mark.oracle]

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from bpf_mcp.btf import Btf, BtfError, Kind, parse_btf
-
-from .builder import BtfBuilder, assemble, info
+from bpf_mcp.testing.btf import BtfBuilder, assemble, info
 
 GOOD_STRINGS = b"\0int\0"
 

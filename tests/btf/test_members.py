@@ -9,9 +9,9 @@ import pytest
 
 from bpf_mcp.btf import Btf, BtfError, Kind, parse_btf
 from bpf_mcp.btf.members import describe_members
+from bpf_mcp.testing import pahole
+from bpf_mcp.testing.btf import BtfBuilder
 
-from . import pahole
-from .builder import BtfBuilder
 from .conftest import BLOBS, FIXTURE_VMLINUX
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bpf_mcp.btf import Btf, BtfError, Kind, parse_btf
-
-from .builder import BtfBuilder
+from bpf_mcp.testing.btf import BtfBuilder
 
 
 def test_named_ids_are_ascending_and_named(kinds: Btf) -> None:

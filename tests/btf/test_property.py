@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bpf_mcp.btf import Btf, BtfError, Kind, parse_btf
+from bpf_mcp.testing.btf import reencode
 
-from .builder import reencode
 from .conftest import FIXTURE_VMLINUX, LIVE_VMLINUX, blob
 
 SAMPLE_IDS = 400  # the first ids of vmlinux cover ints, modifiers, enums, structs, protos

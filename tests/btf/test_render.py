@@ -6,8 +6,8 @@ import pytest
 
 from bpf_mcp.btf import Btf, BtfError, Kind, parse_btf
 from bpf_mcp.btf.render import c_definition, declaration, func_prototype, type_name
+from bpf_mcp.testing.btf import BtfBuilder
 
-from .builder import BtfBuilder
 from .conftest import FIXTURE_VMLINUX
 
 

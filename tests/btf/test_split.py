@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bpf_mcp.btf import Btf, BtfError, Kind, parse_btf
+from bpf_mcp.testing.btf import BtfBuilder, str_len
 
-from .builder import BtfBuilder, str_len
 from .conftest import blob, matching_vmlinux
 
 

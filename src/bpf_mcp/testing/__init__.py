@@ -5,4 +5,6 @@ the library imports this package (tests/test_layers.py keeps it on the top layer
 modules that generate examples need the development extras (`pip install -e '.[dev]'`).
 
 - `view`: a View of a sysroot, built synchronously by the readers' own parsing steps
+- `btf`: BTF blobs assembled word by word, for cases real tools do not produce
+- `pahole`: pahole run and its struct layouts read, the oracle for offsets and holes
 """
