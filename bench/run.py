@@ -21,11 +21,9 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from bpf_mcp.testing.rawclient import RawClient, wait_ready
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from bench.rawclient import RawClient, wait_ready  # noqa: E402
-
 FIXTURES = REPO / "fixtures" / "linux-6.18"
 SERVER = [sys.executable, "-m", "bpf_mcp"]
 

@@ -23,13 +23,10 @@ from pathlib import Path
 
 import trio
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from bench.rawclient import RawClient, wait_ready  # noqa: E402
-from bpf_mcp import Config, open_bpf_mcp  # noqa: E402
-from bpf_mcp.api import default_readers  # noqa: E402
-from bpf_mcp.readers.base import Emit, Loaded, Reader  # noqa: E402
+from bpf_mcp import Config, open_bpf_mcp
+from bpf_mcp.api import default_readers
+from bpf_mcp.readers.base import Emit, Loaded, Reader
+from bpf_mcp.testing.rawclient import RawClient, wait_ready
 
 
 def rss_mb() -> float:

@@ -7,4 +7,5 @@ modules that generate examples need the development extras (`pip install -e '.[d
 - `view`: a View of a sysroot, built synchronously by the readers' own parsing steps
 - `btf`: BTF blobs assembled word by word, for cases real tools do not produce
 - `pahole`: pahole run and its struct layouts read, the oracle for offsets and holes
+- `rawclient`: JSON-RPC lines to a bpf-mcp process over its stdio, for the benchmarks
 """
