@@ -19,19 +19,15 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
-
-from bpf_mcp.loaded import Kind  # noqa: E402
-from bpf_mcp.readers.loaded.procfs import find_owners, find_pins, mounts_of  # noqa: E402
-from bpf_mcp.readers.loaded.scan import list_ids, snapshot  # noqa: E402
-from bpf_mcp.readers.loaded.syscall import LibcBpf  # noqa: E402
+from bpf_mcp.loaded import Kind
+from bpf_mcp.readers.loaded.procfs import find_owners, find_pins, mounts_of
+from bpf_mcp.readers.loaded.scan import list_ids, snapshot
+from bpf_mcp.readers.loaded.syscall import LibcBpf
 
 PIN_DIR = Path("/sys/fs/bpf/bpf-mcp-bench")
 
