@@ -6,8 +6,9 @@ an answer may be isError, but never an internal error or an exception.
 
     python scripts/fuzz_parsers.py [--examples 5000] [--seed 1] [--only btf,tracefs,...]
 
-The properties are the test suite's own functions (their `.hypothesis.inner_test`), given
-the same strategies with more examples and a fixed seed, so the two cannot drift apart.
+The properties and strategies are the ones the test suite runs (from bpf_mcp.testing.btf,
+.tracefs and .kallsyms), here with more examples and a fixed seed, so the two cannot
+drift apart.
 Every property runs and says how many examples it ran; a falsified one prints Hypothesis's
 shrunk example and traceback, and the run then exits 1.
 """
@@ -23,40 +24,47 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import hypothesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-import hypothesis  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from bpf_mcp.testing import btf, kallsyms, tracefs
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE = REPO / "fixtures" / "linux-6.18"
+TRACING = FIXTURE / "sys" / "kernel" / "tracing"
+VMLINUX = [FIXTURE / "sys/kernel/btf/vmlinux", Path("/sys/kernel/btf/vmlinux")]
 
 
 def parser_targets() -> dict[str, list[tuple[str, Callable[..., None], dict[str, Any]]]]:
-    """Each family's properties: (name, undecorated test function, its strategies)."""
-    from tests.btf import test_property as btf
-    from tests.kallsyms import test_mutations as kallsyms
-    from tests.tracefs import test_mutations as tracefs
+    """Each family's properties: (name, property function, its strategies by argument)."""
+    seeds = btf.Seeds.read(REPO / "fixtures" / "btf", VMLINUX)
+    formats = tracefs.format_samples(TRACING)
+    events = tracefs.events_sample(TRACING)
+    sample = kallsyms.sample((FIXTURE / "proc" / "kallsyms").read_text())
 
-    def inner(test: Any) -> Callable[..., None]:
-        function: Callable[..., None] = test.hypothesis.inner_test
-        return function
+    def mutated_btf(seed: str, mutations: list[btf.Mutation]) -> None:
+        btf.parse_mutated_and_exercise(seeds, seed, mutations)
 
-    kallsyms_lines = len(kallsyms.SAMPLE.splitlines())
+    def mutated_kallsyms(text: str, first_line: int) -> None:
+        kallsyms.only_kallsyms_error_escapes(text, first_line)
+
+    def kallsyms_splits(cuts: list[int]) -> None:
+        kallsyms.splits_concatenate_to_the_whole(sample, cuts)
+
+    seed = st.sampled_from(btf.SEED_NAMES)
     return {
         "btf": [
             (
                 "mutated blobs",
-                inner(btf.test_mutated_blobs_raise_only_btf_error),
-                {
-                    "seed": st.sampled_from(sorted(btf.SEEDS)),
-                    "mutations": st.lists(btf.MUTATIONS, min_size=1, max_size=6),
-                },
+                mutated_btf,
+                {"seed": seed, "mutations": st.lists(btf.MUTATIONS, min_size=1, max_size=6)},
             ),
             (
                 "mutated type records",
-                inner(btf.test_mutated_type_records_raise_only_btf_error),
+                mutated_btf,
                 {
-                    "seed": st.sampled_from(sorted(btf.SEEDS)),
+                    "seed": seed,
                     "mutations": st.lists(btf.TYPE_WORD_MUTATIONS, min_size=1, max_size=5),
                 },
             ),
@@ -64,30 +72,30 @@ def parser_targets() -> dict[str, list[tuple[str, Callable[..., None], dict[str,
         "tracefs": [
             (
                 "mutated format files",
-                inner(tracefs.test_parse_format_raises_only_format_error),
-                {"text": tracefs.mutated(tracefs.SAMPLES)},
+                tracefs.format_refused_only_with_format_error,
+                {"text": tracefs.mutated(formats)},
             ),
             (
                 "mutated available_events",
-                inner(tracefs.test_parse_available_events_raises_only_format_error),
-                {"text": tracefs.mutated([tracefs.EVENTS])},
+                tracefs.events_refused_only_with_format_error,
+                {"text": tracefs.mutated([events])},
             ),
             (
                 "arbitrary text as a format file",
-                inner(tracefs.test_parse_format_on_arbitrary_text),
+                tracefs.format_refused_only_with_format_error,
                 {"text": st.text(st.one_of(tracefs.PUNCTUATION, st.characters()), max_size=2000)},
             ),
         ],
         "kallsyms": [
             (
                 "mutated kallsyms",
-                inner(kallsyms.test_only_kallsyms_error_escapes),
-                {"text": kallsyms.mutated(), "first_line": st.integers(1, 10**6)},
+                mutated_kallsyms,
+                {"text": kallsyms.mutated(sample), "first_line": st.integers(1, 10**6)},
             ),
             (
                 "splits at line boundaries",
-                inner(kallsyms.test_any_split_at_line_boundaries_concatenates_to_the_whole),
-                {"cuts": st.lists(st.integers(0, kallsyms_lines), max_size=12)},
+                kallsyms_splits,
+                {"cuts": st.lists(st.integers(0, len(sample.splitlines())), max_size=12)},
             ),
         ],
     }
@@ -147,7 +155,7 @@ def fuzz_tools(examples: int, seed: int, count: Count) -> None:
         return st.one_of(named, named, JSON)
 
     async def main() -> None:
-        config = Config(sysroot=REPO / "fixtures" / "linux-6.18", load_wait=60.0)
+        config = Config(sysroot=FIXTURE, load_wait=60.0)
         async with open_bpf_mcp(config) as handle:
 
             @settings(

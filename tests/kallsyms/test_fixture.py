@@ -7,8 +7,9 @@ from collections import Counter
 import pytest
 
 from bpf_mcp.kallsyms import KallsymsError, SymbolTable, base_name, is_padding, parse_kallsyms
+from bpf_mcp.testing.kallsyms import render
 
-from .conftest import fixture_text, render
+from .conftest import fixture_text
 
 CHUNK_LINES = 16384
 

@@ -7,8 +7,7 @@ import array
 import pytest
 
 from bpf_mcp.kallsyms import KallsymsError, KernelSymbol, SymbolTable, parse_kallsyms
-
-from .conftest import render
+from bpf_mcp.testing.kallsyms import render
 
 SAMPLE = (
     "ffffffff81000000 T _text\n"

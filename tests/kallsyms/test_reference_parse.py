@@ -13,9 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpf_mcp.kallsyms import KallsymsError, parse_kallsyms
+from bpf_mcp.testing.kallsyms import mutated, sample
 
 from .conftest import fixture_text
-from .test_mutations import SAMPLE, mutated
+
+SAMPLE = sample(fixture_text())
 
 _LINE = re.compile(r"([0-9a-fA-F]{1,16}) ([A-Za-z]) (\S+)(?:\t\[([^\[\]\s]+)\])?", re.ASCII)
 _NO_SPACE = re.compile(r"\S+")
@@ -69,7 +71,7 @@ def test_core_lines_in_other_widths_equal_reference() -> None:
 
 
 @settings(derandomize=True, max_examples=400, deadline=None)
-@given(mutated())
+@given(mutated(SAMPLE))
 def test_mutations_equal_reference(text: str) -> None:
     assert parsed(text) == reference(text)
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bpf_mcp.testing.tracefs import format_samples, mutated
 from bpf_mcp.tracefs import FormatError
 from bpf_mcp.tracefs import format as fmt
 
-from .conftest import fixture_format_files
-from .test_mutations import SAMPLES, mutated
+from .conftest import FIXTURE_TRACEFS, fixture_format_files
+
+SAMPLES = format_samples(FIXTURE_TRACEFS)
 
 
 def plain(text: str) -> object:

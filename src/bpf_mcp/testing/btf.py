@@ -1,12 +1,19 @@
-"""Assemble BTF blobs word by word, for cases real tools do not produce."""
+"""BTF blobs assembled word by word, for cases real tools do not produce; and mutated
+blobs, with the property the parser keeps over them (only BtfError escapes)."""
 
 from __future__ import annotations
 
+import contextlib
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from bpf_mcp.btf import Btf, Kind
+import attrs
+from hypothesis import event
+from hypothesis import strategies as st
+
+from bpf_mcp.btf import Btf, BtfError, Kind, parse_btf
 
 HEADER = struct.Struct("<HBBIIIII")
 
@@ -217,3 +224,164 @@ def reencode(btf: Btf, last_id: int) -> bytes:
         else:  # PTR, TYPEDEF, modifiers, FUNC, TYPE_TAG
             b.add(kind, name, vlen=vlen, kind_flag=flag, size_or_type=clamp(btf.ref(tid)))
     return b.blob()
+
+
+SAMPLE_IDS = 400
+"""The first ids of a vmlinux cover ints, modifiers, enums, structs and prototypes."""
+
+SEED_NAMES = ("kinds", "module", "tags", "vmlinux sample")
+"""The blobs mutations start from: fixtures/btf's kinds.btf, module.btf (split BTF over
+base.btf) and tags.btf, and the first SAMPLE_IDS types of a vmlinux re-encoded alone."""
+
+
+@attrs.frozen(eq=False)
+class Seeds:
+    """The bytes of each of SEED_NAMES, read once, and the base the split one needs."""
+
+    blobs: Mapping[str, bytes]
+    base: Btf
+
+    @classmethod
+    def read(cls, directory: Path, vmlinux: Sequence[Path]) -> Seeds:
+        """The seeds in `directory` (fixtures/btf), the vmlinux sample taken from the first
+        readable file of `vmlinux` (kinds.btf again where none is). Raises OSError for a
+        missing blob and BtfError for a corrupt one."""
+        blobs = {
+            name: (directory / f"{name}.btf").read_bytes() for name in ("kinds", "module", "tags")
+        }
+        blobs["vmlinux sample"] = blobs["kinds"]
+        for path in vmlinux:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            blobs["vmlinux sample"] = reencode(parse_btf(data), SAMPLE_IDS)
+            break
+        return cls(blobs, parse_btf((directory / "base.btf").read_bytes(), object_name="base"))
+
+    def parse(self, name: str, data: bytes | None = None) -> Btf:
+        """Seed `name`, or `data` in its place, parsed (over the base for the split one)."""
+        blob = self.blobs[name] if data is None else data
+        return parse_btf(blob, base=self.base if name == "module" else None, object_name=name)
+
+
+Mutation = Callable[[bytearray], None]
+
+WORDS = st.one_of(
+    st.sampled_from([0, 1, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF]),
+    st.integers(0, 31).map(lambda kind: kind << 24),
+    st.tuples(st.integers(0, 31), st.integers(0, 0xFFFF), st.booleans()).map(
+        lambda t: (t[2] << 31) | (t[0] << 24) | t[1]
+    ),
+    st.integers(0, 0xFFFFFFFF),
+)
+
+
+def _flip(at: int, bit: int) -> Mutation:
+    def apply(data: bytearray) -> None:
+        if data:
+            data[at % len(data)] ^= 1 << bit
+
+    return apply
+
+
+def _overwrite(at: int, chunk: bytes) -> Mutation:
+    def apply(data: bytearray) -> None:
+        if data:
+            start = at % len(data)
+            data[start : start + len(chunk)] = chunk[: len(data) - start]
+
+    return apply
+
+
+def _set_word(at: int, value: int) -> Mutation:
+    def apply(data: bytearray) -> None:
+        if len(data) >= 4:
+            start = (at % (len(data) // 4)) * 4
+            data[start : start + 4] = struct.pack("<I", value)
+
+    return apply
+
+
+def _set_type_word(index: int, value: int) -> Mutation:
+    """Overwrite a word of the type section, where most mutations still parse."""
+
+    def apply(data: bytearray) -> None:
+        if len(data) >= 24:
+            hdr_len, type_off, type_len = struct.unpack_from("<III", data, 4)
+            start = hdr_len + type_off
+            words = min(type_len, len(data) - start) // 4
+            if words > 0 and start % 4 == 0:
+                at = start + (index % words) * 4
+                data[at : at + 4] = struct.pack("<I", value)
+
+    return apply
+
+
+def _truncate(keep: int) -> Mutation:
+    def apply(data: bytearray) -> None:
+        del data[keep % (len(data) + 1) :]
+
+    return apply
+
+
+def _extend(chunk: bytes) -> Mutation:
+    def apply(data: bytearray) -> None:
+        data += chunk
+
+    return apply
+
+
+MUTATIONS = st.one_of(
+    st.builds(_flip, st.integers(0, 1 << 20), st.integers(0, 7)),
+    st.builds(_overwrite, st.integers(0, 1 << 20), st.binary(min_size=1, max_size=16)),
+    st.builds(_set_word, st.integers(0, 1 << 20), WORDS),
+    st.builds(_set_word, st.integers(0, 5), WORDS),  # header fields
+    st.builds(_set_type_word, st.integers(0, 1 << 16), WORDS),
+    st.builds(_set_type_word, st.integers(0, 1 << 16), st.integers(0, 4096)),  # ids, offsets
+    st.builds(_truncate, st.integers(0, 1 << 20)),
+    st.builds(_extend, st.binary(min_size=1, max_size=64)),
+)
+
+
+def exercise(btf: Btf) -> None:
+    """Ask every question of every id (and a few beyond); only BtfError may escape."""
+    calls: list[Callable[[int], object]] = [
+        btf.kind, btf.name, btf.kind_flag, btf.vlen, btf.size, btf.ref, btf.members,
+        btf.enum_values, btf.params, btf.is_variadic, btf.array, btf.int_info, btf.linkage,
+        btf.decl_tag_component, btf.datasec_entries, btf.object_of, btf.resolve, btf.decl_tags,
+    ]  # fmt: skip
+    for tid in [*range(-1, btf.last_id + 3), 1 << 32]:
+        for call in calls:
+            with contextlib.suppress(BtfError):
+                call(tid)
+    for whole in (
+        lambda: btf.named_ids(),
+        lambda: btf.find("int"),
+        lambda: btf.search_names("a"),
+        lambda: btf.search_names("A", case_sensitive=False),
+        lambda: [btf.ids_of_kind(kind) for kind in Kind],
+    ):
+        with contextlib.suppress(BtfError):
+            whole()
+
+
+TYPE_WORD_MUTATIONS = st.one_of(
+    st.builds(_set_type_word, st.integers(0, 1 << 16), WORDS),
+    st.builds(_set_type_word, st.integers(0, 1 << 16), st.integers(0, 4096)),
+)
+
+
+def parse_mutated_and_exercise(seeds: Seeds, seed: str, mutations: Sequence[Mutation]) -> None:
+    """Apply `mutations` to the blob of `seed`, parse, and exercise what parses: only
+    BtfError may escape (Hypothesis events count the parsed and the refused)."""
+    data = bytearray(seeds.blobs[seed])
+    for mutate in mutations:
+        mutate(data)
+    try:
+        btf = seeds.parse(seed, bytes(data))
+    except BtfError as err:
+        event(f"parse rejected: {str(err).split(':')[1].split()[0]}")
+        return
+    event("parsed")
+    exercise(btf)
