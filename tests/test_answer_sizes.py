@@ -11,14 +11,6 @@ from typing import Any
 import attrs
 import pytest
 import trio
-from bench.answer_sizes import (
-    PROMPTS,
-    RESOURCES,
-    default_cases,
-    largest,
-    message_size,
-    worst_cases,
-)
 
 from bpf_mcp.answers import answer
 from bpf_mcp.api import open_bpf_mcp
@@ -42,6 +34,14 @@ from bpf_mcp.queries import (
     ListTracepoints,
 )
 from bpf_mcp.queries import GetBtfTypes as SearchBtf
+from bpf_mcp.testing.answer_sizes import (
+    PROMPTS,
+    RESOURCES,
+    default_cases,
+    largest,
+    message_size,
+    worst_cases,
+)
 from bpf_mcp.tools import TOOLS
 from bpf_mcp.transports import catalog
 from bpf_mcp.transports.budget import fit_to_budget
