@@ -1,9 +1,12 @@
-"""Tests use bpf_mcp through its public names only, the way an embedder can.
+"""Tests use bpf_mcp through its public names only, the way an embedder can; tests,
+bench and scripts share helpers through bpf_mcp.testing, never through each other.
 
 A test that needs a private name either tests through the public function that uses it,
 or the name is a real seam and is made public in src. Found by reading every file under
 tests/ with ast: `from bpf_mcp.x import _y`, `import bpf_mcp._x`, `module._y` on a name
 bound to a bpf_mcp import, `setattr(module, "_y", ...)` and "bpf_mcp.x._y" strings.
+Under tests/, bench/, scripts/ and examples/ no file edits `sys.path` or imports
+another of those trees.
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+TREES = ("tests", "bench", "scripts", "examples")
+CROSSING = {"tests/test_readme.py: imports scripts"}
+"""Known crossings, left for the change that moves the README example runner."""
 
 PRIVATE_PATH = re.compile(r"bpf_mcp(\.\w+)*\._(?!_)\w*")
 
@@ -102,3 +109,84 @@ other._private
 """
     lines = sorted(int(use.split(":")[0]) for use in private_uses(source))
     assert lines == [2, 3, 4, 9, 10, 11, 12, 13]
+
+
+def is_sys_path(node: ast.expr) -> bool:
+    """`sys.path`, or a slice or item of it."""
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "path"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "sys"
+    )
+
+
+def assigned(node: ast.AST) -> list[ast.expr]:
+    """What an assignment statement assigns to; nothing for any other node."""
+    if isinstance(node, ast.Assign):
+        return node.targets
+    if isinstance(node, ast.AugAssign | ast.AnnAssign):
+        return [node.target]
+    return []
+
+
+def crossings(source: str, tree: str, filename: str = "<file>") -> Iterator[str]:
+    """Each import `source` (a file of `tree`) makes of another tree, and each edit of
+    sys.path (a call of one of its methods, an assignment to it or into it), as `what`."""
+    for node in ast.walk(ast.parse(source, filename)):
+        modules: list[str] = []
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            modules = [node.module]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and is_sys_path(node.func.value)
+        ) or (
+            isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign)
+            and any(
+                is_sys_path(t) for t in getattr(node, "targets", [getattr(node, "target", None)])
+            )
+        ):
+            yield f"edits sys.path (line {node.lineno})"
+        for module in modules:
+            top = module.split(".")[0]
+            if top in TREES and top != tree:
+                yield f"imports {top}"
+
+
+def test_tests_bench_and_scripts_share_through_bpf_mcp_testing() -> None:
+    found = {
+        f"{path.relative_to(REPO)}: {what}"
+        for tree in TREES
+        for path in sorted((REPO / tree).rglob("*.py"))
+        for what in crossings(path.read_text(), tree, str(path))
+    }
+    assert found - CROSSING == set()
+
+
+def test_every_crossing_is_found() -> None:
+    source = """
+import sys
+from scripts.readme_examples import examples
+import bench.rawclient
+from tests.btf import pahole
+from bpf_mcp.testing import pahole as mine
+from .conftest import FIXTURE
+sys.path.insert(0, "..")
+sys.path[:0] = [".."]
+sys.path += [".."]
+sys.path = []
+dynload = [entry for entry in sys.path if entry.endswith("lib-dynload")]
+"""
+    assert sorted(crossings(source, "tests")) == [
+        "edits sys.path (line 10)",
+        "edits sys.path (line 11)",
+        "edits sys.path (line 8)",
+        "edits sys.path (line 9)",
+        "imports bench",
+        "imports scripts",
+    ]
