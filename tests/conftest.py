@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,8 +9,7 @@ import pytest
 from bpf_mcp.index import View
 from bpf_mcp.testing.view import build_view
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURE_ROOT = REPO / "fixtures" / "linux-6.18"
+from .support import FIXTURE_ROOT, live_readable
 
 
 @pytest.fixture(scope="session")
@@ -23,16 +21,6 @@ def fixture_root() -> Path:
 def view() -> View:
     """The fixture kernel, indexed once per test session."""
     return build_view(FIXTURE_ROOT)
-
-
-def live_readable(*paths: str) -> str | None:
-    """None when every path can be read here, else the reason a live test must skip."""
-    for path in paths:
-        if not os.path.exists(path):
-            return f"{path} does not exist on this machine"
-        if not os.access(path, os.R_OK):
-            return f"{path} is not readable by this user"
-    return None
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -35,8 +34,9 @@ from bpf_mcp.tools import TOOLS
 from bpf_mcp.transports.budget import answer_size, text_size
 from bpf_mcp.transports.protocol import wire_result
 from bpf_mcp.transports.server import call_tool
+from tests.support import REPO
 
-DOCS = [Path(__file__).resolve().parent.parent / name for name in ("README.md", "docs/tools.md")]
+DOCS = [REPO / name for name in ("README.md", "docs/tools.md")]
 EXAMPLE = re.compile(r"<!-- example: (\w+) (\{.*\}) -->")
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),

@@ -10,8 +10,7 @@ import pytest
 
 from bpf_mcp.index.indexes import KallsymsIndex
 from bpf_mcp.kallsyms import SymbolTable, parse_kallsyms
-
-from .conftest import FIXTURE_ROOT
+from tests.support import FIXTURE_ROOT
 
 NEEDLES = ["", "vfs_", "__PFX_VFS", "isra", "read", "x", "_", "no such name", "\n"]
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bpf_mcp.calltool import UsageError, call, parse_assignments, render_table
 from bpf_mcp.config import Config
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "linux-6.18"
+from tests.support import FIXTURE_ROOT
 
 
 def test_assignments_parse_json_values_and_strings() -> None:
@@ -42,7 +39,7 @@ def test_table_shows_items_and_the_next_page() -> None:
 
 
 async def test_call_prints_json_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    config = Config(sysroot=FIXTURES)
+    config = Config(sysroot=FIXTURE_ROOT)
     assert await call(config, "list_bpf_map_types", {"pattern": "ringbuf"}, as_json=True) == 0
     out = capsys.readouterr().out
     assert '"name": "ringbuf"' in out and '"total": 2' in out

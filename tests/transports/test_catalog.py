@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import mcp_types as types
 import pytest
@@ -20,13 +19,12 @@ from bpf_mcp.tools import TOOLS
 from bpf_mcp.transports import catalog
 from bpf_mcp.transports.protocol import select_tools
 from bpf_mcp.transports.server import build_server
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "linux-6.18"
+from tests.support import FIXTURE_ROOT
 
 
 @pytest.fixture
 async def handle() -> AsyncIterator[BpfMcp]:
-    async with open_bpf_mcp(Config(sysroot=FIXTURES)) as opened:
+    async with open_bpf_mcp(Config(sysroot=FIXTURE_ROOT)) as opened:
         yield opened
 
 

@@ -17,12 +17,11 @@ from mcp import Client, MCPError
 from mcp.client.stdio import StdioServerParameters
 
 from bpf_mcp.tools import TOOLS
+from tests.support import FIXTURE_ROOT
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO / "fixtures" / "linux-6.18"
-SERVER = [sys.executable, "-m", "bpf_mcp", "--sysroot", str(FIXTURES)]
+SERVER = [sys.executable, "-m", "bpf_mcp", "--sysroot", str(FIXTURE_ROOT)]
 
 CALLS: list[tuple[str, dict[str, Any]]] = [
     ("list_tracepoints", {}),

@@ -17,8 +17,7 @@ from bpf_mcp.index import View
 from bpf_mcp.index.indexes import TracefsIndex
 from bpf_mcp.queries import GetTracepoint, ListRawTracepoints
 from bpf_mcp.results import TracepointDetail
-
-from .conftest import live_readable
+from tests.support import live_readable
 
 
 def tracepoint(view: View, name: str) -> TracepointDetail:

@@ -23,10 +23,9 @@ from bpf_mcp.readers.btf import BtfReader
 from bpf_mcp.results import BtfTypeDescription, CHeader
 from bpf_mcp.sources import Source
 from bpf_mcp.testing.view import build_view
+from tests.support import BTF_BLOBS
 
-from .conftest import REPO
-
-MODULE_BLOB = REPO / "fixtures" / "btf" / "module_vmlinux.btf"
+MODULE_BLOB = BTF_BLOBS / "module_vmlinux.btf"
 
 
 def describe(view: View, name: str, **kw: Any) -> BtfTypeDescription:

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import trio
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import FIXTURE_ROOT, REPO
+
 EXAMPLE = [sys.executable, str(REPO / "examples" / "embed.py")]
-FIXTURES = str(REPO / "fixtures" / "linux-6.18")
+FIXTURES = str(FIXTURE_ROOT)
 
 pytestmark = pytest.mark.slow
 

@@ -47,8 +47,7 @@ from bpf_mcp.transports import catalog
 from bpf_mcp.transports.budget import fit_to_budget
 from bpf_mcp.transports.protocol import tool_definition
 from bpf_mcp.transports.server import call_tool
-
-from .conftest import FIXTURE_ROOT
+from tests.support import FIXTURE_ROOT
 
 DEFAULT_BOUND = 16 * 1024
 ANY_BOUND = 64 * 1024

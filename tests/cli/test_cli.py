@@ -7,12 +7,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = str(REPO / "fixtures" / "linux-6.18")
+from tests.support import FIXTURE_ROOT
+
+FIXTURES = str(FIXTURE_ROOT)
 BPF_MCP = [sys.executable, "-m", "bpf_mcp"]
 
 
