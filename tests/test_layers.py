@@ -33,12 +33,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("calltool",),
     ("cli",),
     ("__init__", "__main__"),
+    ("testing",),
 )
 """Each unit may import its own modules and units of lower layers only."""
 
-TOOLING = ("testing",)
-"""Above every layer of the library: helpers for tests, bench and scripts, which may import
-anything of bpf_mcp and which nothing of it imports."""
 
 PARSERS = ("btf", "kallsyms", "tracefs", "system", "reference", "loaded")
 
@@ -93,7 +91,7 @@ def unit(module: str) -> str:
 
 
 def layer(name: str) -> int:
-    for rank, names in enumerate((*LAYERS, TOOLING)):
+    for rank, names in enumerate(LAYERS):
         if name in names:
             return rank
     raise AssertionError(f"bpf_mcp.{name} is in no layer: add it to LAYERS")
