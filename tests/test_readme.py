@@ -11,9 +11,13 @@ from pathlib import Path
 
 import pytest
 import trio
-from scripts.readme_examples import DOCUMENTS, REPO, answers, examples, normalize
 
+from bpf_mcp.testing.examples import answers, documents, examples, normalize
 from bpf_mcp.tools import TOOLS
+
+from .support import REPO
+
+DOCUMENTS = documents(REPO)
 
 README = (REPO / "README.md").read_text()
 TOOLS_DOC = (REPO / "docs" / "tools.md").read_text()
@@ -47,9 +51,12 @@ def test_the_readme_shows_an_example() -> None:
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: str(p.relative_to(REPO)))
 def test_example_answers_match_the_tools(document: Path) -> None:
     shown = examples(document.read_text())
-    fresh = trio.run(answers, [(name, arguments) for name, arguments, _ in shown])
+    fresh = trio.run(answers, [(name, arguments) for name, arguments, _ in shown], REPO)
     for (name, arguments, old), new in zip(shown, fresh, strict=True):
-        assert normalize(old, mask=True) == normalize(new, mask=True), (name, arguments)
+        assert normalize(old, REPO, mask=True) == normalize(new, REPO, mask=True), (
+            name,
+            arguments,
+        )
 
 
 @pytest.mark.slow
