@@ -85,5 +85,25 @@ def input_schema(cls: type) -> dict[str, Any]:
 
 
 def output_schema(cls: type) -> dict[str, Any]:
-    """The tool output schema of a result class."""
-    return object_schema(cls)
+    """The tool output schema of a result class: every field's type and bounds, without
+    descriptions.
+
+    Clients check answers against it but seldom show it to the model, while a client
+    reads the whole tools/list page as one message (many cap a message at 64 KiB): the
+    fields are described in docs/tools.md instead.
+    """
+    schema: dict[str, Any] = _undescribed(object_schema(cls))
+    return schema
+
+
+def _undescribed(schema: Any) -> Any:
+    """`schema` without `description` keywords or `additionalProperties`, at any depth."""
+    if isinstance(schema, dict):
+        return {
+            k: _undescribed(v)
+            for k, v in schema.items()
+            if k not in ("description", "additionalProperties")
+        }
+    if isinstance(schema, list):
+        return [_undescribed(v) for v in schema]
+    return schema

@@ -263,3 +263,48 @@ def test_walking_next_offset_yields_every_item_once(view: View, query: Any) -> N
             offset = got.next_offset
         assert seen == expected, (type(query).__name__, limit, budget)
     assert len(expected) == whole.total
+
+
+@pytest.mark.slow
+def test_every_tools_list_page_fits_a_64_kib_line() -> None:
+    import subprocess
+    import sys
+
+    lines = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "size-test", "version": "1"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+    ]
+    # Pages are computed from the definitions alone: ask for each page the server offers.
+    names: list[str] = []
+    cursor: str | None = None
+    for request_id in range(2, 12):
+        params = {"cursor": cursor} if cursor else {}
+        script = [
+            *lines,
+            {"jsonrpc": "2.0", "id": request_id, "method": "tools/list", "params": params},
+        ]
+        done = subprocess.run(
+            [sys.executable, "-m", "bpf_mcp", "--sysroot", str(FIXTURE_ROOT)],
+            input="".join(json.dumps(m) + "\n" for m in script),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        page = done.stdout.splitlines()[-1]
+        assert len(page.encode()) < 64 * 1024
+        result = json.loads(page)["result"]
+        names += [tool["name"] for tool in result["tools"]]
+        cursor = result.get("nextCursor")
+        if cursor is None:
+            break
+    assert sorted(names) == sorted(t.name for t in TOOLS)

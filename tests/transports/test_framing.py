@@ -54,3 +54,20 @@ def test_messages_pass(body: bytes) -> None:
 def test_any_body_is_passed_or_answered_with_a_json_rpc_error(body: bytes) -> None:
     error = body_rejection(body)
     assert error is None or (error.error.code in CODES and error.error.message)
+
+
+def test_a_page_ends_at_its_count_or_its_bytes_and_always_progresses() -> None:
+    from bpf_mcp.transports.protocol import page_end
+
+    sizes = [10, 10, 10, 50, 10]
+    assert page_end(sizes, 0, 50, 85) == 4  # 80 bytes fit, the fifth would pass 85
+    assert page_end(sizes, 0, 2, 100) == 2
+    assert page_end(sizes, 3, 50, 20) == 4  # one entry over budget still makes progress
+    assert page_end(sizes, 5, 50, 20) == 5
+    pages, start = [], 0
+    while start < len(sizes):
+        stop = page_end(sizes, start, 50, 30)
+        pages.append(sizes[start:stop])
+        start = stop
+    assert [size for page in pages for size in page] == sizes
+    assert all(sum(page) <= 30 or len(page) == 1 for page in pages)

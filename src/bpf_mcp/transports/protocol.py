@@ -177,6 +177,18 @@ def error_result(message: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(text=message)], is_error=True)
 
 
+def page_end(sizes: Sequence[int], start: int, most: int, budget: int) -> int:
+    """Where a page starting at `start` ends: at most `most` entries whose `sizes` add up
+    to at most `budget`, but always at least one (a page must make progress)."""
+    stop, used = start, 0
+    while stop < len(sizes) and stop - start < most:
+        used += sizes[stop]
+        if used > budget and stop > start:
+            break
+        stop += 1
+    return stop
+
+
 def parse_cursor(cursor: str | None, total: int) -> int:
     """The offset a list cursor stands for; MCPError(-32602) for a cursor we never issued."""
     if cursor is None:

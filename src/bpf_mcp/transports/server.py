@@ -18,6 +18,7 @@ from .calls import UnknownTool, answer_tool
 from .protocol import (
     error_result,
     package_version,
+    page_end,
     parse_cursor,
     select_tools,
     tool_definition,
@@ -25,6 +26,9 @@ from .protocol import (
 )
 
 TOOLS_PAGE = 50
+TOOLS_PAGE_BYTES = 56 * 1024
+"""Most bytes of tool definitions in one tools/list answer: many clients read a message
+whole and cap it at 64 KiB, so a longer list continues on a next page (`nextCursor`)."""
 INSTRUCTIONS = (
     "bpf-mcp answers questions about the BPF and tracing facilities of the Linux kernel it"
     " runs on, from the kernel's own files: tracepoints and their fields, kernel functions,"
@@ -62,12 +66,13 @@ def build_server(handle: BpfMcp, *, tools: Sequence[str] | None = None) -> Serve
     # Without this lookup the 2026-07-28 HTTP path lists (and serializes) every tool on
     # each tools/call to validate Mcp-Param headers.
     input_schemas = {d.name: d.input_schema for d in definitions}
+    sizes = [len(d.model_dump_json(by_alias=True, exclude_none=True)) for d in definitions]
 
     async def on_list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
         start = parse_cursor(params.cursor if params else None, len(definitions))
-        stop = start + TOOLS_PAGE
+        stop = page_end(sizes, start, TOOLS_PAGE, TOOLS_PAGE_BYTES)
         return types.ListToolsResult(
             tools=definitions[start:stop],
             next_cursor=str(stop) if stop < len(definitions) else None,
