@@ -212,6 +212,18 @@ def _env(box: dict[str, Any]) -> dict[str, Any]:
     return {e["name"]: e.get("value", e.get("valueFrom")) for e in box.get("env", [])}
 
 
+def test_the_token_comes_from_the_secret_the_docs_create() -> None:
+    refs = {
+        (ref["name"], ref["key"])
+        for workload, name in PRIVILEGES
+        if "BPF_MCP_TOKEN" in _env(box := container(workload, name))
+        for ref in [_env(box)["BPF_MCP_TOKEN"]["secretKeyRef"]]
+    }
+    assert refs == {("bpf-mcp-token", "token")}
+    docs = (REPO / "docs" / "fleet.md").read_text(encoding="utf-8")
+    assert re.search(r"create secret generic bpf-mcp-token[\s\\]+--from-literal=token=", docs)
+
+
 def _probe(workload: str, kind: str) -> list[str]:
     command: list[str] = container(workload, "bpf-mcp")[kind]["exec"]["command"]
     return command
