@@ -12,6 +12,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import tarfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ import pytest
 import trio
 import yaml  # type: ignore[import-untyped]
 
-from bpf_mcp.cli import build_parser, http_options
+from bpf_mcp.cli import build_parser, http_options, kernel_config
 
 REPO = Path(__file__).resolve().parent.parent.parent
 DEPLOY = REPO / "deploy" / "kubernetes"
@@ -283,12 +284,18 @@ def test_central_arguments_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None
     assert (options.host, options.port) == ("0.0.0.0", box["ports"][0]["containerPort"])
 
 
-def test_central_kernel_option_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
-    parser = build_parser()
-    if "--kernel" not in parser._option_string_actions:
-        pytest.skip("bpf-mcp has no --kernel option yet (issue 16, being built)")
+def test_central_kernel_option_takes_a_snapshot_named_after_its_node(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     _clean_env(monkeypatch, container("bpf-mcp-central", "bpf-mcp"))
-    parser.parse_args([*_central_words(), "--kernel", "node-a=/snapshots/node-a.tar.xz"])
+    snapshot = tmp_path / "ip-10-0-1-2.ec2.internal.tar.xz"
+    with tarfile.open(snapshot, "w:xz") as archive:
+        archive.add(FIXTURES / "proc" / "sys" / "kernel" / "osrelease", "osrelease")
+    args = build_parser().parse_args(
+        [*_central_words(), "--kernel", f"ip-10-0-1-2.ec2.internal={snapshot}"]
+    )
+    (spec,), _ = kernel_config(args)
+    assert (spec.name, spec.path, spec.kind) == ("ip-10-0-1-2.ec2.internal", snapshot, "snapshot")
 
 
 def test_snapshot_command_is_accepted() -> None:
@@ -324,7 +331,9 @@ def _script(workload: str, name: str, snapshots: Path) -> list[str]:
 def test_central_script_names_each_snapshot_after_its_node(tmp_path: Path) -> None:
     snapshots = tmp_path / "snapshots"
     snapshots.mkdir()
-    for name in ("node-b", "node-a.example.com", ".node-c.partial"):
+    # A dot-name is a snapshot being written; a kernel name has at most 64 characters and
+    # "local" is the server's own: those are left out.
+    for name in ("node-b", "node-a.example.com", ".node-c.partial", "n" * 65, "local"):
         (snapshots / f"{name}.tar.xz").write_text("x")
     env = {**os.environ, **_stub(tmp_path)}
     script = _script("bpf-mcp-central", "bpf-mcp", snapshots)
@@ -338,6 +347,7 @@ def test_central_script_names_each_snapshot_after_its_node(tmp_path: Path) -> No
         f"node-b={snapshots}/node-b.tar.xz",
     ]
     assert "2 snapshot(s)" in ran.stdout
+    assert ran.stdout.count("cannot name a kernel") == 2
 
     for path in snapshots.iterdir():
         path.unlink()
