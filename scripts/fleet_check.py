@@ -252,7 +252,8 @@ def running(pod: Pod, image: str, name: str) -> Iterator[str]:
     environ = {**os.environ, **pod.env}
     argv = [*PODMAN, "run", "-d", "--name", name, *pod.options, image, *pod.args()]
     started = subprocess.run(argv, env=environ, capture_output=True, text=True, check=False)
-    if started.returncode != 0:
+    if started.returncode != 0:  # podman may have created the container all the same
+        subprocess.run([*PODMAN, "rm", "-f", name], capture_output=True, check=False)
         raise SystemExit(f"{name}: podman run failed: {started.stderr.strip()}")
     try:
         yield name
