@@ -47,7 +47,7 @@ bench-http: setup
 container-build:
     bash scripts/container_build.sh
 
-# Build that image and check it over stdio and HTTP, then print the privilege matrix (root).
+# Build that image, check it over stdio and HTTP, print the privilege matrix, then run deploy/kubernetes/'s pods under podman (root).
 container-test: setup
     bash scripts/container_test.sh
 

@@ -26,7 +26,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "generate_c_header": {"names": ["list_head"]},
     "get_tracepoint": {"name": "sched:sched_switch"},
     "get_kernel_function": {"name": "vfs_read"},
+    "get_loaded_bpf": {"kind": "programs", "id": 1},
 }
+# Tools that need CAP_SYS_ADMIN, which the least-privilege run does not grant: each must
+# answer an error that names it.
+NEEDS_SYS_ADMIN = {"list_loaded_bpf", "get_loaded_bpf"}
 
 
 def run_args(image: str, *extra: str) -> list[str]:
@@ -54,7 +58,11 @@ async def stdio_session(
 def check_stdio(image: str) -> None:
     results = trio.run(stdio_session, image, ["--cap-add", "SYSLOG", *MOUNTS], [])
     names = results[0]
-    failed = [(n, t) for n, err, _, t in results[1:] if err]
+    failed = [
+        (n, t)
+        for n, err, _, t in results[1:]
+        if err and not (n in NEEDS_SYS_ADMIN and "CAP_SYS_ADMIN" in t)
+    ]
     print(f"stdio: tools/list gave {len(names)} tools; called each: {len(failed)} errors")
     for name, text in failed:
         print(f"  {name}: {text}")

@@ -36,6 +36,7 @@ PODMAN_VALUE_OPTIONS = {"-v", "-p", "-e", "--name", "--cap-add", "--cap-drop", "
 """Options of `podman run` that take a value, among those the docs use."""
 HOST_COMMANDS = {"curl", "npx", "claude"}
 """Programs the docs use that do not come from this checkout."""
+KUBERNETES = REPO / "deploy" / "kubernetes"
 
 
 def name(path: Path) -> str:
@@ -141,6 +142,31 @@ def check_podman_build(argv: list[str], where: str) -> None:
     assert (REPO / argv[-1]).is_dir(), f"{where}: the build context {argv[-1]}"
 
 
+def check_kubectl(argv: list[str], where: str) -> None:
+    """`kubectl ...`: the files, namespace, objects and labels it names are deploy/kubernetes/'s."""
+    import yaml  # type: ignore[import-untyped]
+
+    docs = [d for p in KUBERNETES.glob("*.yaml") for d in yaml.safe_load_all(p.read_text()) if d]
+    objects = {f"{d['kind'].lower()}/{d['metadata']['name']}" for d in docs if "metadata" in d}
+    labels = {
+        f"{key}={value}"
+        for d in docs
+        if d["kind"] in ("DaemonSet", "Deployment")
+        for key, value in d["spec"]["template"]["metadata"]["labels"].items()
+    }
+    words = iter(argv)
+    for word in words:
+        if word in ("-f", "-k"):
+            path = next(words)
+            assert path == "-" or (REPO / path).exists(), f"{where}: {path}"
+        elif word == "-n":
+            assert next(words) == "bpf-mcp", where
+        elif word == "-l":
+            assert next(words) in labels, f"{where}: no pod has that label"
+        elif re.fullmatch(r"(daemonset|deployment|service)/\S+", word):
+            assert word in objects, f"{where}: deploy/kubernetes/ has no {word}"
+
+
 def check_command(words: list[str], where: str) -> None:
     program, argv = words[0], words[1:]
     if program.startswith(".venv/bin/"):
@@ -162,6 +188,8 @@ def check_command(words: list[str], where: str) -> None:
         check = {"run": check_podman_run, "build": check_podman_build}.get(argv[0])
         if check is not None:
             check(argv[1:], where)
+    elif program == "kubectl":
+        check_kubectl(argv, where)
     elif program == "export":
         _, _, value = argv[0].partition("=")
         if value.startswith("$PWD/"):
