@@ -157,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "To run one tool without an MCP client: bpf-mcp call TOOL [key=value ...] [--json]"
-            " (see bpf-mcp call --help)."
+            " (see bpf-mcp call --help). To capture this kernel into one archive: bpf-mcp"
+            " snapshot --out FILE (see bpf-mcp snapshot --help)."
         ),
     )
     parser.add_argument("--version", action="version", version=f"bpf-mcp {package_version()}")
@@ -438,6 +439,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["call"]:
         return call_main(argv[1:])
+    if argv[:1] == ["snapshot"]:
+        from .snapshotcmd import main as snapshot_main
+
+        return snapshot_main(argv[1:])
     args = build_parser().parse_args(argv)
     _configure_logging(args.log_level)
     if args.refresh_interval <= 0:

@@ -61,3 +61,26 @@ class SourceError(BpfMcpError):
 
 class SourceUnavailable(BpfMcpError):
     """A tool needs a source that is failed (not merely loading)."""
+
+
+class SnapshotError(BpfMcpError):
+    """A kernel snapshot was refused; nothing of it is used. The subclasses say why."""
+
+
+class NotASnapshot(SnapshotError):
+    """The file is not a bpf-mcp snapshot (not an xz or gzip tar whose first member is
+    bpf-mcp's manifest)."""
+
+
+class SnapshotDamaged(SnapshotError):
+    """A snapshot whose content does not match its manifest: a wrong checksum or size, a
+    truncated archive, a listed file missing, or a manifest that cannot be read."""
+
+
+class SnapshotUnsafe(SnapshotError):
+    """A snapshot that tries to leave its directory (absolute or `..` paths, links, special
+    files) or exceeds the size bounds; refused before anything is written outside."""
+
+
+class SnapshotWrongArch(SnapshotError):
+    """A snapshot of another architecture than the one its loader expects."""
