@@ -27,6 +27,10 @@ fixtures: setup
     {{py}} scripts/capture_fixtures.py --out fixtures/linux-6.18
     bash scripts/make_btf_fixtures.sh
 
+# Recapture fixtures/linux-6.12 from Debian's 6.12 cloud kernel package (apt-get download; needs bpftool, pahole, zstd).
+fixtures-6.12 PACKAGE="":
+    bash scripts/capture_debian_kernel.sh {{PACKAGE}}
+
 # The official MCP conformance suite against the HTTP transport (needs npm).
 conformance: setup
     bash scripts/conformance.sh

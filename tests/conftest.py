@@ -7,14 +7,22 @@ from pathlib import Path
 import pytest
 
 from bpf_mcp.index import View
+from bpf_mcp.testing.fixtures import unpack_fixture
 from bpf_mcp.testing.view import build_view
 
-from .support import FIXTURE_ROOT, live_readable
+from .support import FIXTURE_ROOT, LINUX_6_12, live_readable
 
 
 @pytest.fixture(scope="session")
 def fixture_root() -> Path:
     return FIXTURE_ROOT
+
+
+@pytest.fixture(scope="session")
+def linux_6_12_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """fixtures/linux-6.12 (Debian's 6.12 cloud kernel) as a sysroot: BTF of vmlinux and
+    four modules, config, release and version; no kallsyms, no tracefs."""
+    return unpack_fixture(LINUX_6_12, tmp_path_factory.mktemp("linux-6.12"))
 
 
 @pytest.fixture(scope="session")

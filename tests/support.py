@@ -8,6 +8,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_ROOT = REPO / "fixtures" / "linux-6.18"
+LINUX_6_12 = REPO / "fixtures" / "linux-6.12"
+"""Debian's 6.12 cloud kernel, stored xz-compressed: unpack it with unpack_fixture."""
 BTF_BLOBS = REPO / "fixtures" / "btf"
 
 

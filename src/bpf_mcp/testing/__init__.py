@@ -5,6 +5,7 @@ the library imports this package (tests/test_layers.py keeps it on the top layer
 modules that generate examples need the development extras (`pip install -e '.[dev]'`).
 
 - `view`: a View of a sysroot, built synchronously by the readers' own parsing steps
+- `fixtures`: the compressed fixture kernels (fixtures/linux-6.12) made into sysroots
 - `btf`: BTF blobs assembled word by word, for cases real tools do not produce, and
   mutated blobs with the property the parser keeps over them
 - `tracefs`, `kallsyms`: captured text sampled and mutated (by `text.edited`), and the
