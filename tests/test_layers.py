@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("status",),
     ("btf", "kallsyms", "tracefs", "system", "reference", "loaded"),
     ("snapshot",),
-    ("config", "results", "schema"),
+    ("config", "results", "schema", "results_compare"),
     ("queries", "convert"),
     ("tools",),
     ("index",),
