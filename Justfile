@@ -75,3 +75,7 @@ bench-loaded: setup
 # Many kernels: first-use load time and RSS with 1, 10 and 50 registered.
 bench-kernels: setup
     {{py}} bench/kernels_bench.py
+
+# Snapshot time and size on this kernel, and comparing the two fixture kernels; appends to BENCHMARKS.md.
+bench-snapshot: setup
+    {{py}} bench/snapshot_bench.py --append BENCHMARKS.md

@@ -129,13 +129,23 @@ def _need(side: KernelSide, index: T | None, source: str) -> T:
 Located = tuple[Btf, int]
 
 
-def _named_types(index: BtfIndex, kinds: Iterable[Kind]) -> dict[tuple[str, str], Located]:
-    """(name, family) -> where the first type of that name and family is defined."""
+def _ids_named(obj: Btf, pattern: str | None, kind: Kind) -> Iterable[int]:
+    """The ids of `obj` (not its base) of `kind` whose name contains `pattern`."""
+    if pattern:
+        return obj.filter_kind(obj.search_names(pattern, case_sensitive=False), kind)
+    return obj.ids_of_kind(kind)
+
+
+def _named_types(
+    index: BtfIndex, kinds: Iterable[Kind], pattern: str | None
+) -> dict[tuple[str, str], Located]:
+    """(name, family) -> where the first type of that name and family is defined, for
+    the names that contain `pattern` (case-insensitive)."""
     found: dict[tuple[str, str], Located] = {}
     for obj in index.objects:
         for kind in kinds:
             family = _FAMILY[kind]
-            for tid in obj.ids_of_kind(kind):
+            for tid in _ids_named(obj, pattern, kind):
                 name = obj.name(tid)
                 if name:
                     found.setdefault((name, family), (obj, tid))
@@ -228,17 +238,14 @@ def _differences(
     in_a: Collection[K],
     in_b: Collection[K],
     changed: Callable[[K], str | None],
-    matches: Callable[[K], bool],
 ) -> tuple[list[tuple[K, str]], dict[str, int]]:
-    """The (key, change) of every key of either side that `matches`, sorted, and the
-    counts by change (keys in both and unchanged count as 'same')."""
+    """The (key, change) of every key of either side, sorted, and the counts by change
+    (keys in both and unchanged count as 'same')."""
     rows: list[tuple[K, str]] = []
     counts: dict[str, int] = {}
     every: set[K] = set(in_a)
     every.update(in_b)
     for key in sorted(every):
-        if not matches(key):
-            continue
         if key not in in_a:
             verdict: str | None = "added"
         elif key not in in_b:
@@ -293,7 +300,8 @@ def _compare_types(
     limit: int,
 ) -> KernelComparison:
     _check_change(change, ("added", "removed", "changed"))
-    types_a, types_b = _named_types(a, _kinds(kind)), _named_types(b, _kinds(kind))
+    kinds = _kinds(kind)
+    types_a, types_b = _named_types(a, kinds, pattern), _named_types(b, kinds, pattern)
 
     def changed(key: tuple[str, str]) -> str | None:
         left, right = types_a[key], types_b[key]
@@ -302,8 +310,7 @@ def _compare_types(
         ) == _type_digest(*right)
         return None if same else "changed"
 
-    test = _matcher(pattern)
-    rows, counts = _differences(types_a, types_b, changed, lambda key: test(key[0]))
+    rows, counts = _differences(types_a, types_b, changed)
     if change is not None:
         rows = [r for r in rows if r[1] == change]
     shown, window = page(rows, offset, limit)
@@ -441,10 +448,10 @@ def _value_changes(left: Located, right: Located) -> Iterator[EnumValueChange]:
 # -- functions --------------------------------------------------------------------------------
 
 
-def _functions(index: BtfIndex) -> dict[str, Located]:
+def _functions(index: BtfIndex, pattern: str | None) -> dict[str, Located]:
     found: dict[str, Located] = {}
     for obj in index.objects:
-        for tid in obj.ids_of_kind(Kind.FUNC):
+        for tid in _ids_named(obj, pattern, Kind.FUNC):
             found.setdefault(obj.name(tid), (obj, tid))
     return found
 
@@ -485,7 +492,7 @@ def _compare_functions(
     limit: int,
 ) -> KernelComparison:
     _check_change(change, ("added", "removed", "prototype", "clones"))
-    funcs_a, funcs_b = _functions(a), _functions(b)
+    funcs_a, funcs_b = _functions(a, pattern), _functions(b, pattern)
     syms_a, syms_b = kallsyms
 
     def changed(name: str) -> str | None:
@@ -496,13 +503,10 @@ def _compare_functions(
             return "clones"
         return None
 
-    test = _matcher(pattern)
-    rows, counts = _differences(funcs_a, funcs_b, changed, test)
+    rows, counts = _differences(funcs_a, funcs_b, changed)
     for label, funcs, syms in (("a", funcs_a, syms_a), ("b", funcs_b, syms_b)):
         if syms is not None:
-            counts[f"only_clones_in_{label}"] = sum(
-                1 for name in funcs if test(name) and _only_clones(syms, name)
-            )
+            counts[f"only_clones_in_{label}"] = sum(1 for n in funcs if _only_clones(syms, n))
     if change is not None:
         rows = [r for r in rows if r[1] == change]
     shown, window = page(rows, offset, limit)
@@ -558,7 +562,10 @@ def compare_tracepoints(
     def changed(name: str) -> str | None:
         return "changed" if _field_key(a.by_name[name]) != _field_key(b.by_name[name]) else None
 
-    rows, counts = _differences(a.by_name, b.by_name, changed, _matcher(pattern))
+    test = _matcher(pattern)
+    names_a = {name for name in a.by_name if test(name)}
+    names_b = {name for name in b.by_name if test(name)}
+    rows, counts = _differences(names_a, names_b, changed)
     if change is not None:
         rows = [r for r in rows if r[1] == change]
     shown, window = page(rows, offset, limit)
