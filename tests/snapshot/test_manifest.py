@@ -150,3 +150,14 @@ def test_sources_follow_the_files() -> None:
     assert bare.sources() == (Source.SYSTEM,)
     assert both.file("proc/kallsyms") is not None
     assert bare.file("proc/kallsyms") is None
+
+
+def test_missing_sources_say_why_the_capture_missed_them() -> None:
+    manifest = attrs.evolve(
+        manifest_for({"proc/kallsyms": b""}),
+        missed=(MissedFile("sys/kernel/tracing", "Permission denied (EACCES); run as root"),),
+    )
+    assert manifest.missing_sources() == {
+        Source.BTF: "the snapshot holds no sys/kernel/btf/vmlinux",
+        Source.TRACEFS: "sys/kernel/tracing: Permission denied (EACCES); run as root",
+    }

@@ -94,6 +94,26 @@ class Manifest:
         found.append(Source.SYSTEM)
         return tuple(found)
 
+    def missing_sources(self) -> dict[Source, str]:
+        """Each of BTF, kallsyms and tracefs the snapshot lacks, with why: the capture's
+        own reason where it recorded one ("sys/kernel/tracing: Permission denied ...")."""
+        held = self.sources()
+        reasons = {m.path: m.reason for m in self.missed}
+        missing = {}
+        for source, paths in _SOURCE_PATHS.items():
+            if source in held:
+                continue
+            why = next((f"{p}: {reasons[p]}" for p in paths if p in reasons), None)
+            missing[source] = why or f"the snapshot holds no {paths[-1]}"
+        return missing
+
+
+_SOURCE_PATHS = {
+    Source.BTF: (BTF_DIR, f"{BTF_DIR}/vmlinux"),
+    Source.KALLSYMS: (KALLSYMS,),
+    Source.TRACEFS: (TRACEFS, f"{TRACEFS}/available_events"),
+}
+
 
 def manifest_json(manifest: Manifest) -> bytes:
     """The manifest as the archive stores it: JSON, keys in a fixed order, one file a line."""
