@@ -20,12 +20,20 @@ from typing import TypeVar, cast
 import attrs
 import trio
 
+from .answers.compare import KernelSide, compare_kernels, side_by_side
 from .config import LOCAL_KERNEL, Config, KernelSpec
-from .errors import NotFound, ServerClosed, SourceFailure, SourceLoadTimeout
+from .errors import (
+    BpfMcpError,
+    NotFound,
+    ServerClosed,
+    SourceFailure,
+    SourceLoadTimeout,
+    SourceUnavailable,
+)
 from .index.indexes import release_freed_memory
-from .kernels import KernelOptionError, machine, materialize, release_of, sources_of
-from .messages import Reply, Request, RouterMessage
-from .queries import GetServerStatus, ListKernels, Query
+from .kernels import KernelOptionError, facts_of, materialize, sources_of
+from .messages import CurrentIndexes, Reply, Request, RouterMessage
+from .queries import CompareKernels, CompareTypeAcross, GetServerStatus, ListKernels, Query
 from .readers.base import Reader
 from .readers.btf import BtfReader
 from .readers.kallsyms import KallsymsReader
@@ -121,6 +129,8 @@ class BpfMcp:
         """
         if isinstance(query, ListKernels):
             return cast(R, self.kernels())
+        if isinstance(query, CompareKernels | CompareTypeAcross):
+            return cast(R, await self._compare(query))
         inbox = await self._engine(kernel)
         async with self._limiter:
             reply_send, reply_receive = trio.open_memory_channel[Reply[R]](1)
@@ -153,38 +163,82 @@ class BpfMcp:
         return await self.query(GetServerStatus(), kernel)
 
     def kernels(self) -> KernelList:
-        """Every kernel this handle answers for, the local one first."""
+        """Every kernel this handle answers for, the local one first, then those registered
+        (and those refused, with why)."""
         everything = tuple(s.value for s in Source)
-        local = KernelEntry(
-            LOCAL_KERNEL,
-            "local",
-            str(self.config.sysroot),
-            release_of(self.config, None),
-            machine() if self.config.sysroot == Path("/") else None,
-            True,
-            everything,
-        )
-        entries = [local]
+        release, arch, _ = facts_of(self.config, None)
+        entries = [
+            KernelEntry(
+                LOCAL_KERNEL, "local", str(self.config.sysroot), release, arch, True, everything
+            )
+        ]
         for spec in self._specs.values():
-            _, absent = sources_of(spec.name, spec.kind)
+            error = None
+            try:
+                release, arch, missing = facts_of(self.config, spec)
+            except (BpfMcpError, OSError) as exc:
+                release, arch, missing, error = None, None, {}, str(exc)
+            _, absent = sources_of(spec.name, spec.kind, missing)
             entries.append(
                 KernelEntry(
                     spec.name,
                     spec.kind,
                     str(spec.path),
-                    release_of(self.config, spec),
-                    None,
+                    release,
+                    arch,
                     spec.name in self._loaded,
                     tuple(s for s in everything if Source(s) not in absent),
+                    error,
                 )
             )
+        for given, why in self.config.refused_kernels:
+            entries.append(KernelEntry(given, "refused", "", None, None, False, (), why))
         return KernelList(tuple(entries), len(entries), self.config.max_loaded_kernels)
+
+    async def _compare(self, query: CompareKernels | CompareTypeAcross) -> object:
+        """A comparison over several kernels' indexes, computed in a worker thread."""
+        names = (query.a, query.b) if isinstance(query, CompareKernels) else query.kernels
+        indexes = [await self.query(CurrentIndexes(), name) for name in names]
+        if isinstance(query, CompareKernels):
+            a, b = (KernelSide.of(n, i) for n, i in zip(names, indexes, strict=True))
+            return await trio.to_thread.run_sync(
+                partial(
+                    compare_kernels,
+                    a,
+                    b,
+                    query.what,
+                    query.pattern,
+                    kind=query.kind,
+                    change=query.change,
+                    offset=query.offset,
+                    limit=query.limit,
+                )
+            )
+        columns = []
+        for name, index in zip(names, indexes, strict=True):
+            if index.btf is None:
+                raise SourceUnavailable(f"Kernel {name!r} has no BTF loaded.")
+            columns.append((name, index.btf))
+        return await trio.to_thread.run_sync(
+            partial(
+                side_by_side,
+                query.name,
+                columns,
+                kind=query.kind,
+                only_differences=query.only_differences,
+                offset=query.offset,
+                limit=query.limit,
+            )
+        )
 
     async def _engine(self, kernel: str) -> trio.MemorySendChannel[RouterMessage]:
         """The inbox of `kernel`'s router, starting its engine if it is not running."""
         if kernel == LOCAL_KERNEL:
             return self._inbox
         spec = self._specs.get(kernel)
+        refused = dict(self.config.refused_kernels)
+        if spec is None and kernel in refused:
+            raise NotFound(f"Kernel {kernel!r} was refused: {refused[kernel]}")
         if spec is None:
             names = ", ".join([LOCAL_KERNEL, *self._specs])
             raise NotFound(f"No kernel is named {kernel[:80]!r}; list_kernels names them: {names}.")
@@ -219,10 +273,11 @@ class BpfMcp:
         with tempfile.TemporaryDirectory(prefix=f"bpf-mcp-{spec.name}-") as scratch:
             try:
                 sysroot = await trio.to_thread.run_sync(materialize, spec, Path(scratch))
+                _, _, missing = await trio.to_thread.run_sync(facts_of, self.config, spec)
             except (KernelOptionError, OSError) as exc:
                 raise NotFound(f"Kernel {spec.name!r} cannot be read: {exc}") from None
-            config = attrs.evolve(self.config, sysroot=sysroot, kernels=())
-            readers, absent = sources_of(spec.name, spec.kind)
+            config = attrs.evolve(self.config, sysroot=sysroot, kernels=(), refused_kernels=())
+            readers, absent = sources_of(spec.name, spec.kind, missing)
             try:
                 with trio.CancelScope() as scope:
                     async with open_engine(config, readers, absent) as inbox:

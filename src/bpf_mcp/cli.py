@@ -58,21 +58,29 @@ def add_kernel_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def kernel_config(args: argparse.Namespace) -> tuple[tuple[KernelSpec, ...], int]:
-    """The Config fields --kernel and --max-loaded-kernels give; UsageError when bad."""
+def kernel_config(
+    args: argparse.Namespace,
+) -> tuple[tuple[KernelSpec, ...], int, tuple[tuple[str, str], ...]]:
+    """The Config fields --kernel and --max-loaded-kernels give: the kernels to serve, how
+    many to hold, and those refused with why (each logged; the others are served).
+    UsageError for a bad --max-loaded-kernels."""
     from .kernels import KernelOptionError, parse_kernel_option
 
     if args.max_loaded_kernels < 1:
         raise UsageError("--max-loaded-kernels must be 1 or more")
     texts = args.kernel if args.kernel is not None else _env_list("KERNELS")
     specs: dict[str, KernelSpec] = {}
+    refused: list[tuple[str, str]] = []
     for text in texts:
         try:
             spec = parse_kernel_option(text, specs)
         except KernelOptionError as exc:
-            raise UsageError(f"--kernel: {exc}") from None
+            name = text.partition("=")[0][:64] or text[:64]
+            print(f"bpf-mcp: --kernel {name} refused: {exc}", file=sys.stderr)
+            refused.append((name, str(exc)))
+            continue
         specs[spec.name] = spec
-    return tuple(specs.values()), args.max_loaded_kernels
+    return tuple(specs.values()), args.max_loaded_kernels, tuple(refused)
 
 
 class UsageError(Exception):
@@ -416,11 +424,16 @@ def call_main(argv: Sequence[str]) -> int:
         print(f"bpf-mcp: --sysroot {args.sysroot} is not a directory", file=sys.stderr)
         return 2
     try:
-        kernels, max_loaded = kernel_config(args)
+        kernels, max_loaded, refused = kernel_config(args)
     except UsageError as exc:
         print(f"bpf-mcp call: {exc}", file=sys.stderr)
         return 2
-    config = Config(sysroot=args.sysroot.resolve(), kernels=kernels, max_loaded_kernels=max_loaded)
+    config = Config(
+        sysroot=args.sysroot.resolve(),
+        kernels=kernels,
+        max_loaded_kernels=max_loaded,
+        refused_kernels=refused,
+    )
     code = 130
     try:
         code = trio.run(partial(call, config, args.tool, arguments, as_json=args.json))
@@ -478,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("bpf-mcp: --answer-cache must be 0 or more", file=sys.stderr)
         return 2
     try:
-        kernels, max_loaded = kernel_config(args)
+        kernels, max_loaded, refused = kernel_config(args)
     except UsageError as exc:
         print(f"bpf-mcp: {exc}", file=sys.stderr)
         return 2
@@ -490,6 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_answer_bytes=args.max_answer_bytes,
         kernels=kernels,
         max_loaded_kernels=max_loaded,
+        refused_kernels=refused,
     )
     code = 0
     try:

@@ -72,7 +72,8 @@ class Config:
     prompt over MCP (MIN_ANSWER_BYTES to MAX_ANSWER_BYTES; `handle.query` is not cut).
     `kernels` are captured kernels served besides the local one, by name; at most
     `max_loaded_kernels` of them are held in memory at once (least recently used first
-    out), each loaded on first use.
+    out), each loaded on first use. `refused_kernels` are (what was given, why it was
+    refused) for registrations that could not be served: listed, never loaded.
     """
 
     sysroot: Path = Path("/")
@@ -85,6 +86,7 @@ class Config:
     max_answer_bytes: int = attrs.field(default=64 * 1024)
     kernels: tuple[KernelSpec, ...] = ()
     max_loaded_kernels: int = 3
+    refused_kernels: tuple[tuple[str, str], ...] = ()
 
     @max_answer_bytes.validator
     def _check_max_answer_bytes(self, _attribute: object, value: int) -> None:

@@ -24,6 +24,7 @@ from .readers.kallsyms import KallsymsReader
 from .readers.reference import ReferenceReader
 from .readers.system import SystemReader
 from .readers.tracefs import TracefsReader
+from .snapshot import open_snapshot, read_manifest
 from .sources import BTF_VMLINUX, Source
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
@@ -75,9 +76,11 @@ def parse_kernel_option(text: str, taken: Mapping[str, KernelSpec] = {}) -> Kern
     return KernelSpec(name, path, detect_kind(path))
 
 
-def sources_of(name: str, kind: KernelKind) -> tuple[list[Reader], dict[Source, SourceFailure]]:
+def sources_of(
+    name: str, kind: KernelKind, missing: Mapping[Source, str] | None = None
+) -> tuple[list[Reader], dict[Source, SourceFailure]]:
     """The readers kernel `name` of `kind` has, and a failure for each source it cannot
-    have."""
+    have (`missing`: the sources a snapshot lacks, with the capture's reason)."""
 
     def _absent(source: Source, why: str, fix: str) -> SourceFailure:
         return SourceFailure(source.value, f"kernel {name!r}", "missing", why, fix)
@@ -99,7 +102,25 @@ def sources_of(name: str, kind: KernelKind) -> tuple[list[Reader], dict[Source, 
         ReferenceReader(),
         SystemReader(),
     ]
-    return readers, {Source.LOADED: only_local}
+    absent = {Source.LOADED: only_local}
+    fix = "capture the snapshot again where that file is readable (as root)"
+    for source, why in (missing or {}).items():
+        absent[source] = _absent(source, f"the snapshot holds no {source.value} data: {why}", fix)
+    readers = [r for r in readers if r.source not in absent]
+    return readers, absent
+
+
+def facts_of(
+    config: Config, spec: KernelSpec | None
+) -> tuple[str | None, str | None, dict[Source, str]]:
+    """What a kernel states without being loaded: its release, its architecture, and the
+    sources a snapshot of it lacks (with why). Reads at most a small file or a snapshot's
+    first member; raises SnapshotError for a snapshot that cannot be read."""
+    if spec is not None and spec.kind == "snapshot":
+        manifest = read_manifest(spec.path)
+        return manifest.release or None, manifest.arch, manifest.missing_sources()
+    local = spec is None and config.sysroot == Path("/")
+    return release_of(config, spec), machine() if local else None, {}
 
 
 def materialize(spec: KernelSpec, scratch: Path) -> Path:
@@ -109,7 +130,8 @@ def materialize(spec: KernelSpec, scratch: Path) -> Path:
     if spec.kind == "sysroot":
         return spec.path
     if spec.kind == "snapshot":
-        raise KernelOptionError(f"{spec.path}: this build of bpf-mcp cannot read snapshots")
+        open_snapshot(spec.path, scratch, expect_arch=machine())
+        return scratch
     size = spec.path.stat().st_size
     if size > MAX_BTF_FILE:
         raise KernelOptionError(f"{spec.path} is {size} bytes, more than a BTF file can be")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 import attrs
 import trio
 
 from .btf import Btf
-from .index import SourceIndex
+from .index import Indexes, SourceIndex
 from .kallsyms import SymbolTable
 from .loaded import LoadedBpf
 from .queries import Query
@@ -79,6 +79,16 @@ class Request(Generic[R]):
 
     query: Query[R]
     reply: trio.MemorySendChannel[Reply[R]] = attrs.field(eq=False)
+
+
+@attrs.frozen
+class CurrentIndexes(Query[Indexes]):
+    """The router's ready indexes themselves (frozen values, safe to share), for answers
+    that read more than one kernel: comparisons."""
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
+    prefers: ClassVar[frozenset[Source]] = frozenset({Source.KALLSYMS, Source.TRACEFS})
+    uncached: ClassVar[bool] = True
 
 
 ReaderMessage = Chunk | Complete

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 import attrs
 
 from . import results as r
+from . import results_compare as rc
 from .sources import Source
 
 R = TypeVar("R", covariant=True)
@@ -97,7 +98,7 @@ def _flag(text: str) -> Any:
 
 
 def _offset_field(
-    text: str = "Matches to skip: the previous answer's next_offset.",
+    text: str = "Pass the previous next_offset.",
 ) -> Any:
     return attrs.field(
         default=0,
@@ -148,8 +149,8 @@ class ListKernelFunctions(Query[r.KernelFunctionPage]):
     has_btf: bool | None = attrs.field(
         default=None,
         metadata=_doc(
-            "true: only functions the kernel's BTF describes under that exact name (what"
-            " fentry/fexit need); false: only those it does not. Omit for both."
+            "true: only functions with a BTF prototype (fentry/fexit need one); false: only"
+            " those without."
         ),
     )
     attachable: Literal["kprobe", "kretprobe", "fentry", "fexit"] | None = attrs.field(
@@ -157,10 +158,7 @@ class ListKernelFunctions(Query[r.KernelFunctionPage]):
         validator=attrs.validators.optional(
             attrs.validators.in_(("kprobe", "kretprobe", "fentry", "fexit"))
         ),
-        metadata=_doc(
-            "Leave out functions this mechanism certainly cannot attach to (verdict 'no');"
-            " each item then carries its verdict, 'yes' or 'unknown'."
-        ),
+        metadata=_doc("Drop functions this mechanism cannot attach to; items carry the verdict."),
     )
     include_clones: bool = attrs.field(
         default=True,
@@ -208,8 +206,7 @@ class GetBtfTypes(Query[r.BtfTypePage]):
         default="substring",
         validator=attrs.validators.in_(("substring", "exact", "glob")),
         metadata=_doc(
-            "How 'pattern' matches a name: 'substring' (default), 'exact', or 'glob'"
-            " (* any run, ? one character, [abc] a set; the whole name must match)."
+            "How 'pattern' matches: 'substring' (default), 'exact' or 'glob' (* ? [abc])."
         ),
     )
     case_sensitive: bool = attrs.field(
@@ -449,9 +446,7 @@ class DescribeBtfType(Query[r.BtfTypeDescription]):
         default=None,
         validator=attrs.validators.optional(_KIND_BOUNDS),
         metadata=_doc(
-            "Which type when several share the name (e.g. a struct and a typedef): struct,"
-            " union, enum, enum64, typedef, func, var, fwd, int, float, ... Omit for the"
-            " most useful one; the answer lists the others.",
+            "Which type when several share the name (struct, typedef, func...).",
             minLength=1,
             maxLength=32,
         ),
@@ -460,8 +455,7 @@ class DescribeBtfType(Query[r.BtfTypeDescription]):
         default=None,
         validator=attrs.validators.optional([_TEXT_BOUNDS, _no_nul]),
         metadata=_doc(
-            "BTF object to look in: 'vmlinux' or a module's name (as in /sys/kernel/btf)."
-            " Omit to look in all of them, vmlinux first.",
+            "BTF object: 'vmlinux' or a module (default: all, vmlinux first).",
             minLength=1,
             maxLength=MAX_PATTERN,
         ),
@@ -572,3 +566,95 @@ class GetLoadedBpf(Query[r.LoadedBpfObject]):
 @attrs.frozen
 class ListKernels(Query[r.KernelList]):
     """The kernels this server answers for (answered by the handle, not a router)."""
+
+
+MAX_COMPARED = 16
+
+
+@attrs.frozen
+class CompareKernels(Query[rc.KernelComparison]):
+    """What differs between two kernels (answered by the handle over both kernels'
+    indexes)."""
+
+    a: str = attrs.field(
+        validator=attrs.validators.and_(
+            attrs.validators.min_len(1), attrs.validators.max_len(64), _no_nul
+        ),
+        metadata=_doc(
+            "The kernel compared from (a name from list_kernels, e.g. 'local').",
+            minLength=1,
+            maxLength=64,
+        ),
+    )
+    b: str = attrs.field(
+        validator=attrs.validators.and_(
+            attrs.validators.min_len(1), attrs.validators.max_len(64), _no_nul
+        ),
+        metadata=_doc(
+            "The kernel compared to: 'added' means in b only.", minLength=1, maxLength=64
+        ),
+    )
+    what: Literal["types", "functions", "tracepoints"] = attrs.field(
+        default="types",
+        validator=attrs.validators.in_(("types", "functions", "tracepoints")),
+        metadata=_doc("types (structs, unions, enums, typedefs), functions or tracepoints."),
+    )
+    pattern: str | None = _pattern_field("the name")
+    kind: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional([_TEXT_BOUNDS, _no_nul]),
+        metadata=_doc(
+            "types only: one BTF kind (struct, union, enum, typedef...).",
+            minLength=1,
+            maxLength=MAX_PATTERN,
+        ),
+    )
+    change: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional([_TEXT_BOUNDS, _no_nul]),
+        metadata=_doc(
+            "Only this change: added, removed, changed (functions: prototype, clones).",
+            minLength=1,
+            maxLength=MAX_PATTERN,
+        ),
+    )
+    limit: int = _limit_field(50)
+    offset: int = _offset_field()
+
+
+@attrs.frozen
+class CompareTypeAcross(Query[rc.SideBySide]):
+    """One type or function across kernels, side by side (answered by the handle)."""
+
+    kernels: tuple[str, ...] = attrs.field(
+        validator=[
+            attrs.validators.min_len(2),
+            attrs.validators.max_len(MAX_COMPARED),
+            attrs.validators.deep_iterable(
+                attrs.validators.and_(
+                    attrs.validators.min_len(1), attrs.validators.max_len(64), _no_nul
+                )
+            ),
+        ],
+        metadata=_doc(
+            "The kernels, in column order (names from list_kernels).",
+            minItems=2,
+            maxItems=MAX_COMPARED,
+            items={"minLength": 1, "maxLength": 64},
+        ),
+    )
+    name: str = _name_field("A type or function name", "task_struct")
+    kind: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional([_TEXT_BOUNDS, _no_nul]),
+        metadata=_doc(
+            "Pick the type of this BTF kind when several share the name.",
+            minLength=1,
+            maxLength=MAX_PATTERN,
+        ),
+    )
+    only_differences: bool = attrs.field(
+        default=False, metadata=_doc("Keep only the rows that differ between the kernels.")
+    )
+    limit: int = _limit_field(40)
+    offset: int = _offset_field()

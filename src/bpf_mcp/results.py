@@ -974,13 +974,16 @@ class LoadedBpfObject:
 @attrs.frozen
 class KernelEntry:
     name: str = attrs.field(metadata=_doc("What to pass as 'kernel'; 'local' is the running one."))
-    kind: Literal["local", "sysroot", "snapshot", "btf"]
+    kind: Literal["local", "sysroot", "snapshot", "btf", "refused"]
     path: str = attrs.field(metadata=_doc("Where its data is read from."))
     release: str | None = attrs.field(metadata=_doc("Its kernel release, when known unloaded."))
     arch: str | None
     loaded: bool = attrs.field(metadata=_doc("Whether its indexes are in memory now."))
     sources: tuple[str, ...] = attrs.field(
         metadata=_doc("The sources its data can have (a bare BTF file: btf and reference).")
+    )
+    error: str | None = attrs.field(
+        default=None, metadata=_doc("Why it cannot be served (its registration or data).")
     )
 
 

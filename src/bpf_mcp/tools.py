@@ -9,6 +9,7 @@ import attrs
 
 from . import queries as q
 from . import results as r
+from . import results_compare as rc
 from .schema import input_schema, output_schema
 
 
@@ -39,14 +40,10 @@ KERNEL_ARGUMENT: dict[str, Any] = {
     "type": "string",
     "minLength": 1,
     "maxLength": MAX_KERNEL_NAME,
-    "description": "Which kernel: 'local' (the default, the running one) or a name from"
-    " list_kernels.",
+    "description": "A kernel from list_kernels; default local.",
 }
 
-_PAGED = (
-    " Paged: 'total' counts the matches, 'next_offset' continues (null on the last page);"
-    " narrow with the filters before paging."
-)
+_PAGED = " Paged by 'total' and 'next_offset': narrow with the filters first."
 
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
@@ -229,15 +226,11 @@ TOOLS += (
     ToolSpec(
         "list_loaded_bpf",
         "List loaded BPF programs, maps, links",
-        "List the BPF objects loaded in the running kernel right now, read-only through"
-        " bpf() (as bpftool prog/map/link/btf show): 'kind' programs (default: id, name,"
-        " type, tag, load time, memlock, run time and count when kernel.bpf_stats_enabled"
-        " is on), maps (key/value sizes, max entries), links (program and attach point:"
-        " function, tracepoint, cgroup path, device...) or btf; each with the processes"
-        " holding it and its bpffs pins. Narrow with 'pattern' (substring of name, type,"
-        " attach point, process name or pin path); get_loaded_bpf gives one object in"
-        " full. Needs CAP_SYS_ADMIN; the answer says what to grant otherwise, how old the"
-        " scan is, and what it left out." + _PAGED,
+        "List the BPF objects loaded in the running kernel now, read-only (as bpftool"
+        " prog/map/link/btf show): 'kind' programs (default), maps, links (with attach"
+        " point) or btf; lean items with owners and pins. Narrow with 'pattern' (name, type,"
+        " attach point, process, pin); get_loaded_bpf gives one in full. Needs"
+        " CAP_SYS_ADMIN (the answer says so otherwise)." + _PAGED,
         q.ListLoadedBpf,
         r.LoadedBpfPage,
         per_kernel=False,
@@ -245,13 +238,10 @@ TOOLS += (
     ToolSpec(
         "get_loaded_bpf",
         "Describe one loaded BPF object",
-        "One loaded BPF object in full, by 'kind' (programs, maps, links, btf) and 'id':"
-        " for a program its maps, links, BTF function names, the kernel function it"
-        " attaches to (tracing, LSM), verified instruction count, translated and JITed"
-        " sizes, run statistics, owners and pins (no instruction dumps); for a map its"
-        " sizes, flags and the programs using it; for a link its program and attach point;"
-        " for BTF the programs and maps using it. An unknown id answers an error listing"
-        " the loaded ids.",
+        "One loaded BPF object in full, by 'kind' and 'id': a program's maps, links, BTF"
+        " function names, attach target, verified instructions, JITed size, run stats,"
+        " owners and pins (no instruction dumps); a map's sizes, flags and users; a link's"
+        " program and attach point; a BTF object's users.",
         q.GetLoadedBpf,
         r.LoadedBpfObject,
         per_kernel=False,
@@ -265,6 +255,29 @@ TOOLS += (
         " 'kernel' to the other tools to ask about that kernel.",
         q.ListKernels,
         r.KernelList,
+        per_kernel=False,
+    ),
+    ToolSpec(
+        "compare_kernels",
+        "Compare two kernels",
+        "What differs between kernels 'a' and 'b' (names from list_kernels): 'what' types"
+        " (structs and unions: members added, removed, moved or retyped with both offsets;"
+        " enums: values), functions (added, removed, prototype changed, only compiler"
+        " clones) or tracepoints (fields). Counts first, then the changes. Narrow with"
+        " 'pattern', 'kind' and 'change' before paging." + _PAGED,
+        q.CompareKernels,
+        rc.KernelComparison,
+        per_kernel=False,
+    ),
+    ToolSpec(
+        "compare_type_across",
+        "One type across kernels",
+        "One type or function ('name') in several kernels side by side: one row per member,"
+        " enum value or parameter, one column per kernel (type, offset, size), and which"
+        " rows differ ('only_differences' keeps those). Use it to write portable CO-RE code."
+        + _PAGED,
+        q.CompareTypeAcross,
+        rc.SideBySide,
         per_kernel=False,
     ),
 )

@@ -294,7 +294,7 @@ def test_central_kernel_option_takes_a_snapshot_named_after_its_node(
     args = build_parser().parse_args(
         [*_central_words(), "--kernel", f"ip-10-0-1-2.ec2.internal={snapshot}"]
     )
-    (spec,), _ = kernel_config(args)
+    (spec,), _, _ = kernel_config(args)
     assert (spec.name, spec.path, spec.kind) == ("ip-10-0-1-2.ec2.internal", snapshot, "snapshot")
 
 

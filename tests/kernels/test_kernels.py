@@ -19,7 +19,14 @@ from bpf_mcp.btf.elf import btf_section
 from bpf_mcp.config import Config, KernelSpec
 from bpf_mcp.errors import InvalidArgument, NotFound, SourceUnavailable
 from bpf_mcp.kernels import KernelOptionError, parse_kernel_option
-from bpf_mcp.queries import DescribeBtfType, GetTracepoint, ListKernels, ListTracepoints
+from bpf_mcp.queries import (
+    CompareKernels,
+    CompareTypeAcross,
+    DescribeBtfType,
+    GetTracepoint,
+    ListKernels,
+    ListTracepoints,
+)
 from bpf_mcp.transports.calls import answer_tool, kernel_argument
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "linux-6.18"
@@ -166,3 +173,37 @@ async def test_the_kernel_argument_of_the_tools(tmp_path: Path) -> None:
             assert isinstance(refused, str) and "bare BTF file" in refused
             unknown = await answer_tool(handle, "list_kernels", {"kernel": "bare"})
             assert isinstance(unknown, str) and "unknown argument" in unknown
+
+
+async def test_two_real_kernels_compared_page_by_page_within_the_budget(
+    linux_6_12_root: Path,
+) -> None:
+    config = Config(sysroot=FIXTURE, kernels=(KernelSpec("old", linux_6_12_root, "sysroot"),))
+    with trio.fail_after(180):
+        async with open_bpf_mcp(config) as handle:
+            whole = await handle.query(
+                CompareKernels(a="old", b="local", what="types", pattern="bpf_", limit=1000)
+            )
+            assert whole.total > 20 and whole.counts
+            seen, offset = [], 0
+            while True:
+                page = await handle.query(
+                    CompareKernels(a="old", b="local", pattern="bpf_", limit=7, offset=offset)
+                )
+                seen += [item.name for item in page.items]
+                if page.next_offset is None:
+                    break
+                offset = page.next_offset
+            assert seen == [item.name for item in whole.items]
+            # Through MCP the worst page stays inside the answer budget, and says so.
+            answered = await answer_tool(
+                handle, "compare_kernels", {"a": "old", "b": "local", "limit": 1000}
+            )
+            assert not isinstance(answered, str)
+            assert len(answered.text) * 2 < 64 * 1024
+            across = await handle.query(
+                CompareTypeAcross(name="bpf_prog", kernels=("old", "local"), only_differences=True)
+            )
+            assert across.differing > 0 and all(not row.same for row in across.items)
+            with pytest.raises(SourceUnavailable, match="tracefs"):
+                await handle.query(CompareKernels(a="old", b="local", what="tracepoints"))

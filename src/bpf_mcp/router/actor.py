@@ -17,6 +17,7 @@ from ..messages import (
     Chunk,
     ChunkPayload,
     Complete,
+    CurrentIndexes,
     IndexBuilt,
     Reply,
     Request,
@@ -55,7 +56,12 @@ def _try_answer(state: RouterState, request: Request[object]) -> bool:
         _respond(request, Reply(result=result))
         return True
     try:
-        result = answer(request.query, state.view())
+        view = state.view()
+        result = (
+            view.indexes
+            if isinstance(request.query, CurrentIndexes)
+            else answer(request.query, view)
+        )
     except Exception as exc:
         _respond(request, Reply(error=exc))
     else:

@@ -21,6 +21,9 @@ TYPICAL: dict[str, dict[str, Any]] = {
     "generate_c_header": {"names": ["task_struct"]},
     # BTF object 1 is vmlinux's on a running kernel; a captured tree lists no object.
     "get_loaded_bpf": {"kind": "btf", "id": 1},
+    # Only the local kernel is registered where sizes are measured: compared with itself.
+    "compare_kernels": {"a": "local", "b": "local"},
+    "compare_type_across": {"name": "task_struct", "kernels": ["local", "local"]},
 }
 """Arguments of a typical call, for the tools that require some; the others take none."""
 

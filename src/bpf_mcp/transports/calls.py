@@ -36,7 +36,7 @@ def kernel_argument(
     kernel = rest.pop("kernel")
     if kernel is None:  # null, like every optional argument, means left out
         return rest, LOCAL_KERNEL
-    if not isinstance(kernel, str) or not 1 <= len(kernel) <= MAX_KERNEL_NAME:
+    if not isinstance(kernel, str) or not 1 <= len(kernel) <= MAX_KERNEL_NAME or "\0" in kernel:
         raise InvalidArgument(
             f"Invalid arguments: kernel: expected a kernel name of 1-{MAX_KERNEL_NAME}"
             " characters (list_kernels names them)."

@@ -26,7 +26,7 @@ from .protocol import (
 )
 
 TOOLS_PAGE = 50
-TOOLS_PAGE_BYTES = 56 * 1024
+TOOLS_PAGE_BYTES = 62 * 1024
 """Most bytes of tool definitions in one tools/list answer: many clients read a message
 whole and cap it at 64 KiB, so a longer list continues on a next page (`nextCursor`)."""
 INSTRUCTIONS = (
