@@ -17,6 +17,7 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
     "core_anon": ("yes", {"skb_dev": ("yes", "yes")}),
     "core_types": ("yes", {"type_relos": ("yes", "yes"), "field_mismatch": ("yes", "yes")}),
     "flavors": ("yes", {"task_state": ("yes", "yes")}),
+    "many_relocations": ("yes", {"many_fields": ("yes", "yes")}),
     "subprograms": ("yes", {"exec_parent": ("yes", "yes"), "exit_not_autoloaded": ("yes", "yes")}),
     "maps": ("yes", {"count_exit": ("yes", "yes")}),
     "kconfig": ("yes", {"read_config": ("yes", "yes")}),

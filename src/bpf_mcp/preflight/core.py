@@ -120,6 +120,7 @@ class Spec:
 
 
 Status = Literal["ok", "poisoned", "failed"]
+_MemberIndex = tuple[dict[str, int], tuple[int, ...]]
 
 
 @attrs.frozen
@@ -239,7 +240,7 @@ class _Resolver:
         self.target = target
         self.byte_order = byte_order
         self.cands: dict[int, list[int]] = {}
-        self.members: dict[int, tuple[Member, ...]] = {}
+        self.local_members: dict[int, tuple[Member, ...]] = {}
 
     # -- one relocation ------------------------------------------------------------------
 
@@ -449,7 +450,7 @@ class _Resolver:
             tid = btf.resolve(tid)
             kind_here = btf.kind(tid)
             if kind_here in (Kind.STRUCT, Kind.UNION):
-                members = btf.members(tid)
+                members = self._members(btf, tid)
                 if index >= len(members):
                     raise _Failure(f"{_kind_name(btf, tid)} has no member #{index}")
                 member = members[index]
@@ -472,12 +473,35 @@ class _Resolver:
                 raise _Failure(f"the access steps into {_kind_name(btf, tid)}")
         return Spec(relo.type_id, tuple(accessors), raw, bit_offset)
 
-    def _target_members(self, tid: int) -> tuple[Member, ...]:
-        members = self.members.get(tid)
+    def _members(self, btf: Btf, tid: int) -> tuple[Member, ...]:
+        """`btf.members(tid)`, decoded once per check (local) or once per kernel (target:
+        kept with its Btf, as the structs checks touch are few and touched again)."""
+        if btf is self.target:
+            cache = btf.derived("preflight.members", dict[int, tuple[Member, ...]])
+        else:
+            cache = self.local_members
+        members = cache.get(tid)
         if members is None:
-            members = self.target.members(tid)
-            self.members[tid] = members
+            members = cache.setdefault(tid, btf.members(tid))
         return members
+
+    def _visit(self, tid: int, name: str) -> list[int]:
+        """The indexes of target composite `tid`'s anonymous members and of its member
+        called `name`, in member order."""
+        index = self.target.derived("preflight.member_index", dict[int, _MemberIndex])
+        found = index.get(tid)
+        if found is None:
+            by_name: dict[str, int] = {}
+            unnamed: list[int] = []
+            for i, member in enumerate(self._members(self.target, tid)):
+                if member.name:
+                    by_name.setdefault(member.name, i)
+                else:
+                    unnamed.append(i)
+            found = index.setdefault(tid, (by_name, tuple(unnamed)))
+        named, anonymous = found
+        at = named.get(name)
+        return sorted([*anonymous, at]) if at is not None else list(anonymous)
 
     def _spec_match(
         self, kind: ReloKind, local_spec: Spec, cand: int, notes: list[str]
@@ -558,7 +582,7 @@ class _Resolver:
                     raise _Failure(f"{_kind_name(btf, acc.type_id)} has no size")
                 return _FieldValue(size, True)
             raise _Failure(f"a {kind.label} relocation cannot apply to an array element")
-        member = btf.members(acc.type_id)[acc.index]
+        member = self._members(btf, acc.type_id)[acc.index]
         field_id = btf.resolve(member.type_id)
         bit_off = spec.bit_offset
         bit_size = member.bitfield_size
@@ -733,7 +757,7 @@ class _FieldMatch:
             self._note(f"the kernel's {self._path()} is {_kind_name(target, tid)}, not a struct")
             return 0, 0
         local = self.resolver.local
-        local_member = local.members(acc.type_id)[acc.index]
+        local_member = self.resolver._members(local, acc.type_id)[acc.index]
         found, next_id = self._search(local_member, tid)
         if found == 0 and not self.notes:
             self._note(f"the kernel's {self._path()} has no member {local_member.name}")
@@ -744,7 +768,13 @@ class _FieldMatch:
         tid = target.resolve(tid)
         if target.kind(tid) not in (Kind.STRUCT, Kind.UNION):
             return 0, 0
-        for i, member in enumerate(self.resolver._target_members(tid)):
+        members = self.resolver._members(target, tid)
+        if members and len(self.raw) == MAX_SPEC_LEN:
+            return -1, 0
+        # libbpf walks every member; only the anonymous ones and the one of the same name
+        # can match (names are unique across a struct and its anonymous members).
+        for i in self.resolver._visit(tid, local_member.name):
+            member = members[i]
             if len(self.raw) == MAX_SPEC_LEN:
                 return -1, 0
             self.bit_offset += member.bit_offset
