@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "sources", "textindex"),
     ("status",),
     ("btf", "kallsyms", "tracefs", "system", "reference", "loaded"),
+    ("preflight",),
     ("snapshot",),
     ("config", "results", "schema", "results_compare"),
     ("queries", "convert"),
@@ -39,7 +40,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 """Each unit may import its own modules and units of lower layers only."""
 
 
-PARSERS = ("btf", "kallsyms", "tracefs", "system", "reference", "loaded")
+PARSERS = ("btf", "kallsyms", "tracefs", "system", "reference", "loaded", "preflight")
 
 
 def module_name(path: Path) -> str:

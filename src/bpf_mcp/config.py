@@ -73,6 +73,8 @@ class Config:
     `kernels` are captured kernels served besides the local one, by name; at most
     `max_loaded_kernels` of them are held in memory at once (least recently used first
     out), each loaded on first use.
+    `object_dirs` are the directories below which HTTP tool calls may name BPF object
+    files by path (check_bpf_object); over stdio any readable file may be named.
     """
 
     sysroot: Path = Path("/")
@@ -85,6 +87,7 @@ class Config:
     max_answer_bytes: int = attrs.field(default=64 * 1024)
     kernels: tuple[KernelSpec, ...] = ()
     max_loaded_kernels: int = 3
+    object_dirs: tuple[Path, ...] = ()
 
     @max_answer_bytes.validator
     def _check_max_answer_bytes(self, _attribute: object, value: int) -> None:

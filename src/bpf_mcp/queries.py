@@ -572,3 +572,59 @@ class GetLoadedBpf(Query[r.LoadedBpfObject]):
 @attrs.frozen
 class ListKernels(Query[r.KernelList]):
     """The kernels this server answers for (answered by the handle, not a router)."""
+
+
+MAX_OBJECT_BYTES = 16 * 1024 * 1024
+MAX_OBJECT_BASE64 = (MAX_OBJECT_BYTES + 2) // 3 * 4
+MAX_PATH = 4096
+_PATH_BOUNDS: Any = [attrs.validators.min_len(1), attrs.validators.max_len(MAX_PATH), _no_nul]
+
+
+def _one_object(inst: CheckBpfObject, _attribute: attrs.Attribute[Any], _value: object) -> None:
+    if inst.data_base64 is None and inst.path is None:
+        raise ValueError("give data_base64 (the object's bytes) or path")
+
+
+@attrs.frozen
+class CheckBpfObject(Query[r.BpfObjectCheck]):
+    """Will this compiled BPF object load (and attach) on this kernel? Checked offline.
+
+    `path` is read by the transport (any local file over stdio, only below --object-dir
+    over HTTP) and handed on as `data_base64`, with `path` kept as the object's name.
+    """
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
+    prefers: ClassVar[frozenset[Source]] = frozenset(
+        {Source.TRACEFS, Source.KALLSYMS, Source.SYSTEM}
+    )
+    uncached: ClassVar[bool] = True
+
+    data_base64: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs.validators.max_len(MAX_OBJECT_BASE64)),
+        metadata=_doc(
+            "The object file (clang -target bpf -c output) in base64, at most 16 MiB"
+            " decoded. Give this or 'path'.",
+            maxLength=MAX_OBJECT_BASE64,
+        ),
+    )
+    path: str | None = attrs.field(
+        default=None,
+        validator=[
+            attrs.validators.optional(_PATH_BOUNDS),
+            _one_object,
+        ],
+        metadata=_doc(
+            "Path of the object file on the server's machine (over HTTP only below the"
+            " server's --object-dir directories). Give this or 'data_base64'.",
+            minLength=1,
+            maxLength=MAX_PATH,
+        ),
+    )
+    relocations: Literal["problems", "all"] = attrs.field(
+        default="problems",
+        metadata=_doc(
+            "Which CO-RE relocations to list per program: 'problems' (those not resolved,"
+            " or existence checks that are false here) or 'all'. Counts are always given."
+        ),
+    )

@@ -215,6 +215,21 @@ TOOLS += (
         r.BpfHookPage,
     ),
     ToolSpec(
+        "check_bpf_object",
+        "Will this BPF object load here?",
+        "Check a compiled BPF object (clang -target bpf -g -c output) against the running"
+        " kernel without loading it: per program, the program and expected attach type"
+        " libbpf gives its section, whether its attach target exists and can be attached"
+        " to here, every CO-RE relocation resolved by libbpf's rules (with the value"
+        " libbpf would patch in, or why it fails), helper calls, kfuncs, ksym and kconfig"
+        " externs and map types; a verdict (yes, no, unknown) with reasons naming the"
+        " element, the kernel fact and its source. The verifier's own judgement is not"
+        " predicted. Give 'path' (a file on the server's machine) or 'data_base64'. Call it"
+        " after every build.",
+        q.CheckBpfObject,
+        r.BpfObjectCheck,
+    ),
+    ToolSpec(
         "get_kernel_info",
         "Kernel facts for BPF",
         "What the running kernel was built with and allows for BPF: release, arch, BTF,"
