@@ -22,6 +22,7 @@ from .model import (
     ProgramCheck,
     Reason,
     Relocation,
+    worst,
 )
 from .sections import SECTION_DEFS, SectionDef, SectionMatch, Target, match_section
 
@@ -55,5 +56,6 @@ __all__ = [
     "match_section",
     "parse_btf_ext",
     "read_object",
+    "worst",
     "resolve_relocations",
 ]
