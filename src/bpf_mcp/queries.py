@@ -628,3 +628,26 @@ class CheckBpfObject(Query[r.BpfObjectCheck]):
             " or existence checks that are false here) or 'all'. Counts are always given."
         ),
     )
+
+
+MAX_SCRIPT = 64 * 1024
+_SCRIPT_BOUNDS: Any = [attrs.validators.min_len(1), attrs.validators.max_len(MAX_SCRIPT), _no_nul]
+
+
+@attrs.frozen
+class CheckBpftraceScript(Query[r.BpftraceCheck]):
+    """Will each probe of this bpftrace script attach here, and do the `args` fields it
+    reads exist? Nothing is run."""
+
+    prefers: ClassVar[frozenset[Source]] = frozenset(
+        {Source.TRACEFS, Source.KALLSYMS, Source.BTF, Source.SYSTEM}
+    )
+
+    script: str = attrs.field(
+        validator=_SCRIPT_BOUNDS,
+        metadata=_doc(
+            "The bpftrace program text (as in a .bt file or bpftrace -e), at most 64 KiB.",
+            minLength=1,
+            maxLength=MAX_SCRIPT,
+        ),
+    )

@@ -1053,3 +1053,36 @@ class BpfObjectCheck:
         return attrs.evolve(
             self, programs=programs, note=f"{self.note} {text}" if self.note else text
         )
+
+
+@attrs.frozen
+class BpftraceArg:
+    name: str = attrs.field(metadata=_doc("The field read as args.NAME or args->NAME."))
+    verdict: Verdict
+    detail: str
+
+
+@attrs.frozen
+class BpftraceProbe:
+    probe: str = attrs.field(metadata=_doc("The probe as written."))
+    provider: str = attrs.field(metadata=_doc("Canonical provider (kprobe, tracepoint...)."))
+    line: int
+    verdict: Verdict = attrs.field(
+        metadata=_doc("yes: it attaches here; no: it cannot; unknown: not decidable here.")
+    )
+    reasons: tuple[str, ...]
+    matches: int | None = attrs.field(
+        metadata=_doc("For a wildcard, how many kernel names it matches; else null.")
+    )
+    first_matches: tuple[str, ...] = attrs.field(metadata=_doc("The first matches, sorted."))
+    args: tuple[BpftraceArg, ...] = attrs.field(
+        metadata=_doc("Each args field the probe's action block reads, checked.")
+    )
+
+
+@attrs.frozen
+class BpftraceCheck:
+    verdict: Verdict = attrs.field(metadata=_doc("The worst verdict of the probes."))
+    probes: tuple[BpftraceProbe, ...]
+    outside: str = attrs.field(metadata=_doc("What this check does not judge."))
+    source: str

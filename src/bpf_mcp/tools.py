@@ -230,6 +230,19 @@ TOOLS += (
         r.BpfObjectCheck,
     ),
     ToolSpec(
+        "check_bpftrace_script",
+        "Will this bpftrace script attach here?",
+        "Check each probe of a bpftrace script against the running kernel without running"
+        " it: kprobe/kretprobe and fentry/fexit targets get the function attach verdicts,"
+        " tracepoints, raw tracepoints and iterators are looked up, wildcards are expanded"
+        " (how many match, the first ones), software/hardware/profile/interval events are"
+        " checked, and every args.x the action block reads is checked against the probe's"
+        " fields. uprobes and usdt are unknown (binaries are not read). Per probe a verdict"
+        " (yes, no, unknown) with reasons.",
+        q.CheckBpftraceScript,
+        r.BpftraceCheck,
+    ),
+    ToolSpec(
         "get_kernel_info",
         "Kernel facts for BPF",
         "What the running kernel was built with and allows for BPF: release, arch, BTF,"

@@ -249,6 +249,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             (REPO / "tests" / "preflight" / "objects" / "bad_helper.bpf.o").read_bytes()
         ).decode()
     },
+    # A script needs a probe and an action block.
+    "check_bpftrace_script": {
+        "script": "tracepoint:sched:sched_switch { @[args.prev_comm] = count(); }"
+    },
 }
 """Valid arguments of the tools whose schema alone cannot give one."""
 
