@@ -1083,6 +1083,22 @@ class BpftraceProbe:
 @attrs.frozen
 class BpftraceCheck:
     verdict: Verdict = attrs.field(metadata=_doc("The worst verdict of the probes."))
+    probe_count: int = attrs.field(metadata=_doc("Probes in the script."))
     probes: tuple[BpftraceProbe, ...]
     outside: str = attrs.field(metadata=_doc("What this check does not judge."))
     source: str
+    note: str | None = attrs.field(default=None, metadata=NOTE)
+
+    def shrink(self) -> Self | None:
+        """A smaller form for an answer over budget: the probes that attach left out
+        first, then half of those left; the note says how many are shown."""
+        probes = tuple(p for p in self.probes if p.verdict != "yes")
+        if len(probes) == len(self.probes):
+            if len(probes) <= 1:
+                return None
+            probes = probes[: len(probes) // 2]
+        text = (
+            f"To fit the answer budget, {len(probes)} of the {self.probe_count} probes are"
+            " shown (those that do not attach first); check a shorter script for the rest."
+        )
+        return attrs.evolve(self, probes=probes, note=text)

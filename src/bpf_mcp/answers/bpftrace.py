@@ -76,7 +76,7 @@ def check_bpftrace_script(query: CheckBpftraceScript, view: View) -> BpftraceChe
     checker = _Checker(view)
     probes = tuple(checker.probe(spec) for spec in specs)
     verdict: Verdict = min((p.verdict for p in probes), key=_ORDER.__getitem__, default="yes")
-    return BpftraceCheck(verdict, probes, OUTSIDE, _source(view))
+    return BpftraceCheck(verdict, len(probes), probes, OUTSIDE, _source(view))
 
 
 def _source(view: View) -> str:
