@@ -603,8 +603,7 @@ class CheckBpfObject(Query[r.BpfObjectCheck]):
         default=None,
         validator=attrs.validators.optional(attrs.validators.max_len(MAX_OBJECT_BASE64)),
         metadata=_doc(
-            "The object file (clang -target bpf -c output) in base64, at most 16 MiB"
-            " decoded. Give this or 'path'.",
+            "The object file, base64 (at most 16 MiB).",
             maxLength=MAX_OBJECT_BASE64,
         ),
     )
@@ -615,18 +614,14 @@ class CheckBpfObject(Query[r.BpfObjectCheck]):
             _one_object,
         ],
         metadata=_doc(
-            "Path of the object file on the server's machine (over HTTP only below the"
-            " server's --object-dir directories). Give this or 'data_base64'.",
+            "The object file's path on the server (HTTP: only below --object-dir).",
             minLength=1,
             maxLength=MAX_PATH,
         ),
     )
     relocations: Literal["problems", "all"] = attrs.field(
         default="problems",
-        metadata=_doc(
-            "Which CO-RE relocations to list per program: 'problems' (those not resolved,"
-            " or existence checks that are false here) or 'all'. Counts are always given."
-        ),
+        metadata=_doc("Relocations listed per program: 'problems' or 'all' (counts always)."),
     )
 
 
@@ -646,7 +641,7 @@ class CheckBpftraceScript(Query[r.BpftraceCheck]):
     script: str = attrs.field(
         validator=_SCRIPT_BOUNDS,
         metadata=_doc(
-            "The bpftrace program text (as in a .bt file or bpftrace -e), at most 64 KiB.",
+            "The bpftrace program text, at most 64 KiB.",
             minLength=1,
             maxLength=MAX_SCRIPT,
         ),

@@ -217,28 +217,21 @@ TOOLS += (
     ToolSpec(
         "check_bpf_object",
         "Will this BPF object load here?",
-        "Check a compiled BPF object (clang -target bpf -g -c output) against the running"
-        " kernel without loading it: per program, the program and expected attach type"
-        " libbpf gives its section, whether its attach target exists and can be attached"
-        " to here, every CO-RE relocation resolved by libbpf's rules (with the value"
-        " libbpf would patch in, or why it fails), helper calls, kfuncs, ksym and kconfig"
-        " externs and map types; a verdict (yes, no, unknown) with reasons naming the"
-        " element, the kernel fact and its source. The verifier's own judgement is not"
-        " predicted. Give 'path' (a file on the server's machine) or 'data_base64'. Call it"
-        " after every build.",
+        "Check a compiled BPF object (clang -target bpf -g) against this kernel without"
+        " loading it: per program, the type libbpf gives its section, its attach target,"
+        " every CO-RE relocation as libbpf resolves it, helpers, kfuncs, externs and maps,"
+        " with a yes/no/unknown verdict and reasons (the verifier is not predicted). Call"
+        " it after every build.",
         q.CheckBpfObject,
         r.BpfObjectCheck,
     ),
     ToolSpec(
         "check_bpftrace_script",
         "Will this bpftrace script attach here?",
-        "Check each probe of a bpftrace script against the running kernel without running"
-        " it: kprobe/kretprobe and fentry/fexit targets get the function attach verdicts,"
-        " tracepoints, raw tracepoints and iterators are looked up, wildcards are expanded"
-        " (how many match, the first ones), software/hardware/profile/interval events are"
-        " checked, and every args.x the action block reads is checked against the probe's"
-        " fields. uprobes and usdt are unknown (binaries are not read). Per probe a verdict"
-        " (yes, no, unknown) with reasons.",
+        "Check each probe of a bpftrace script against this kernel without running it:"
+        " attach verdicts for kprobe and fentry targets, tracepoints and iterators looked"
+        " up, wildcards expanded, every args.x checked against the probe's fields; a"
+        " verdict with reasons per probe.",
         q.CheckBpftraceScript,
         r.BpftraceCheck,
     ),

@@ -109,3 +109,36 @@ async def test_through_the_tool_call(tree: Path) -> None:
     assert not isinstance(answered, str)
     assert json.loads(answered.text)["verdict"] == "yes"
     assert isinstance(garbage, str) and garbage.startswith("data_base64: ")
+
+
+async def test_another_kernel_by_name(tmp_path: Path) -> None:
+    """With `kernel`, the object is checked against that kernel's facts: a bare BTF file
+    resolves every relocation, and what it cannot know (tracepoints) is unknown."""
+    from bpf_mcp.config import KernelSpec
+
+    bare = tmp_path / "vmlinux.btf"
+    shutil.copy(FIXTURE / "sys/kernel/btf/vmlinux", bare)
+    config = Config(sysroot=FIXTURE, kernels=(KernelSpec("bare", bare, "btf"),))
+    data = base64.b64encode((OBJECTS / "core_fields.bpf.o").read_bytes()).decode()
+    async with open_bpf_mcp(config) as handle:
+        with trio.fail_after(60):
+            answered = await answer_tool(
+                handle, "check_bpf_object", {"data_base64": data, "kernel": "bare"}
+            )
+            tracing = await answer_tool(
+                handle,
+                "check_bpf_object",
+                {
+                    "data_base64": base64.b64encode(
+                        (OBJECTS / "tracing_sections.bpf.o").read_bytes()
+                    ).decode(),
+                    "kernel": "bare",
+                },
+            )
+    assert not isinstance(answered, str) and not isinstance(tracing, str)
+    result = json.loads(answered.text)
+    assert result["verdict"] == "yes"
+    assert result["relocations"]["ok"] == result["relocations"]["total"] > 0
+    assert "not loaded: system, tracefs, kallsyms" in result["kernel"]
+    tp = next(p for p in json.loads(tracing.text)["programs"] if p["name"] == "tp_switch")
+    assert tp["attach"] == "unknown"
