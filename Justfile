@@ -31,6 +31,11 @@ fixtures: setup
 fixtures-6.12 PACKAGE="":
     bash scripts/capture_debian_kernel.sh {{PACKAGE}}
 
+# Rebuild the preflight corpus (tests/preflight/objects/*.o) from tests/preflight/programs
+# with clang -target bpf against the captured kernel's BTF (needs clang, libbpf-dev, bpftool).
+preflight-corpus:
+    bash scripts/build_preflight_corpus.sh
+
 # The official MCP conformance suite against the HTTP transport (needs npm).
 conformance: setup
     bash scripts/conformance.sh

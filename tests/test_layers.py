@@ -20,7 +20,8 @@ PACKAGE = Path(bpf_mcp.__file__).parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "sources", "textindex"),
     ("status",),
-    ("btf", "kallsyms", "tracefs", "system", "reference", "loaded"),
+    ("btf", "kallsyms", "tracefs", "system", "reference", "loaded", "bpftrace"),
+    ("preflight",),
     ("snapshot",),
     ("config", "results", "schema", "results_compare"),
     ("queries", "convert"),
@@ -39,7 +40,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 """Each unit may import its own modules and units of lower layers only."""
 
 
-PARSERS = ("btf", "kallsyms", "tracefs", "system", "reference", "loaded")
+PARSERS = ("btf", "kallsyms", "tracefs", "system", "reference", "loaded", "bpftrace", "preflight")
 
 
 def module_name(path: Path) -> str:

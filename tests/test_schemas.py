@@ -50,3 +50,13 @@ def test_list_entries_are_bounded_in_the_schema_and_the_answer(
     assert not jsonschema.Draft202012Validator(schema).is_valid({"names": names})
     with pytest.raises(InvalidArgument, match=words):
         structure_arguments({"names": names}, spec.query)
+
+
+def test_output_schemas_keep_fields_named_like_keywords() -> None:
+    from bpf_mcp.tools import TOOLS_BY_NAME
+
+    schema = TOOLS_BY_NAME["list_bpf_map_types"].output_schema()
+    item = schema["properties"]["items"]["items"]
+    assert "description" in item["properties"]  # a field, not the keyword
+    assert "description" not in schema["properties"]["items"]
+    assert schema["required"] == list(schema["properties"])

@@ -155,6 +155,7 @@ async def call(config: Config, tool: str, arguments: dict[str, Any], *, as_json:
     the tool answered an error, printed to stderr). Starts only the readers the call reads,
     and imports nothing of the MCP SDK."""
     from .transports.calls import UnknownTool, answer_tool
+    from .transports.objects import ObjectAccess
 
     readers = readers_for(tool, arguments)
     async with open_bpf_mcp(config, readers=readers) as handle, trio.open_nursery() as nursery:
@@ -163,7 +164,10 @@ async def call(config: Config, tool: str, arguments: dict[str, Any], *, as_json:
         try:
             if tool == "get_server_status":
                 await _settled(handle, config.load_wait)
-            answered = await answer_tool(handle, tool, arguments)
+            # A command-line user reads their own files: any path is allowed.
+            answered = await answer_tool(
+                handle, tool, arguments, objects=ObjectAccess(anywhere=True)
+            )
         except UnknownTool as exc:
             answered = f"{exc}; `bpf-mcp call --help` lists the tools"
         finally:

@@ -277,6 +277,16 @@ def build_parser() -> argparse.ArgumentParser:
         " (env BPF_MCP_INSECURE_NO_AUTH)",
     )
     http.add_argument(
+        "--object-dir",
+        metavar="DIR",
+        type=Path,
+        action="append",
+        default=None,
+        help="let HTTP callers name BPF object files below DIR for check_bpf_object (symlinks"
+        " resolved; nothing outside it); repeatable (env BPF_MCP_OBJECT_DIR, comma-separated)."
+        " Over stdio any readable file may be named",
+    )
+    http.add_argument(
         "--stateless",
         action="store_true",
         default=_env_flag("STATELESS"),
@@ -495,6 +505,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"bpf-mcp: {exc}", file=sys.stderr)
         return 2
+    args.object_dir = args.object_dir or [Path(d) for d in _env_list("OBJECT_DIR")]
+    for directory in args.object_dir:
+        if not directory.is_dir():
+            print(f"bpf-mcp: --object-dir {directory} is not a directory", file=sys.stderr)
+            return 2
     config = Config(
         sysroot=args.sysroot.resolve(),
         refresh_interval=args.refresh_interval,
@@ -504,6 +519,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         kernels=kernels,
         max_loaded_kernels=max_loaded,
         refused_kernels=refused,
+        object_dirs=tuple(d.resolve() for d in args.object_dir),
     )
     code = 0
     try:

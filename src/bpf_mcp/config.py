@@ -74,6 +74,8 @@ class Config:
     `max_loaded_kernels` of them are held in memory at once (least recently used first
     out), each loaded on first use. `refused_kernels` are (what was given, why it was
     refused) for registrations that could not be served: listed, never loaded.
+    `object_dirs` are the directories below which HTTP tool calls may name BPF object
+    files by path (check_bpf_object); over stdio any readable file may be named.
     """
 
     sysroot: Path = Path("/")
@@ -87,6 +89,7 @@ class Config:
     kernels: tuple[KernelSpec, ...] = ()
     max_loaded_kernels: int = 3
     refused_kernels: tuple[tuple[str, str], ...] = ()
+    object_dirs: tuple[Path, ...] = ()
 
     @max_answer_bytes.validator
     def _check_max_answer_bytes(self, _attribute: object, value: int) -> None:

@@ -185,8 +185,7 @@ class GetBtfTypes(Query[r.BtfTypePage]):
         default=None,
         validator=attrs.validators.optional([_TEXT_BOUNDS, _no_nul]),
         metadata=_doc(
-            "The type name to look for, as 'match' says: a substring (default), the exact"
-            " name, or a glob ('bpf_*_ops', 'sk_buff?'). Omit to list everything.",
+            "The name, as 'match' says (e.g. 'sock', 'bpf_*_ops').",
             minLength=1,
             maxLength=MAX_PATTERN,
         ),
@@ -195,9 +194,7 @@ class GetBtfTypes(Query[r.BtfTypePage]):
         default=None,
         validator=attrs.validators.optional(_KIND_BOUNDS),
         metadata=_doc(
-            "Only types of this BTF kind: int, ptr, array, struct, union, enum, fwd, typedef,"
-            " volatile, const, restrict, func, func_proto, var, datasec, float, decl_tag,"
-            " type_tag, enum64.",
+            "Only this BTF kind (struct, union, enum, typedef, func, var, ...).",
             minLength=1,
             maxLength=32,
         ),
@@ -439,8 +436,7 @@ class DescribeBtfType(Query[r.BtfTypeDescription]):
     needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
 
     name: str = _type_name_field(
-        "The type's exact name, e.g. 'task_struct', 'pid_t', 'vfs_read'; 'struct sock',"
-        " 'union bpf_attr' and 'enum bpf_map_type' pick the kind too."
+        "The exact name ('task_struct', 'pid_t'); 'struct sock' picks the kind too."
     )
     kind: str | None = attrs.field(
         default=None,
@@ -581,7 +577,7 @@ class CompareKernels(Query[rc.KernelComparison]):
             attrs.validators.min_len(1), attrs.validators.max_len(64), _no_nul
         ),
         metadata=_doc(
-            "The kernel compared from (a name from list_kernels, e.g. 'local').",
+            "Kernel compared from (list_kernels).",
             minLength=1,
             maxLength=64,
         ),
@@ -590,9 +586,7 @@ class CompareKernels(Query[rc.KernelComparison]):
         validator=attrs.validators.and_(
             attrs.validators.min_len(1), attrs.validators.max_len(64), _no_nul
         ),
-        metadata=_doc(
-            "The kernel compared to: 'added' means in b only.", minLength=1, maxLength=64
-        ),
+        metadata=_doc("Kernel compared to.", minLength=1, maxLength=64),
     )
     what: Literal["types", "functions", "tracepoints"] = attrs.field(
         default="types",
@@ -604,7 +598,7 @@ class CompareKernels(Query[rc.KernelComparison]):
         default=None,
         validator=attrs.validators.optional([_TEXT_BOUNDS, _no_nul]),
         metadata=_doc(
-            "types only: one BTF kind (struct, union, enum, typedef...).",
+            "types: one BTF kind.",
             minLength=1,
             maxLength=MAX_PATTERN,
         ),
@@ -613,7 +607,7 @@ class CompareKernels(Query[rc.KernelComparison]):
         default=None,
         validator=attrs.validators.optional([_TEXT_BOUNDS, _no_nul]),
         metadata=_doc(
-            "Only this change: added, removed, changed (functions: prototype, clones).",
+            "Only this change (added, removed, changed, prototype, clones).",
             minLength=1,
             maxLength=MAX_PATTERN,
         ),
@@ -658,3 +652,77 @@ class CompareTypeAcross(Query[rc.SideBySide]):
     )
     limit: int = _limit_field(40)
     offset: int = _offset_field()
+
+
+MAX_OBJECT_BYTES = 16 * 1024 * 1024
+MAX_OBJECT_BASE64 = (MAX_OBJECT_BYTES + 2) // 3 * 4
+MAX_PATH = 4096
+_PATH_BOUNDS: Any = [attrs.validators.min_len(1), attrs.validators.max_len(MAX_PATH), _no_nul]
+
+
+def _one_object(inst: CheckBpfObject, _attribute: attrs.Attribute[Any], _value: object) -> None:
+    if inst.data_base64 is None and inst.path is None:
+        raise ValueError("give data_base64 (the object's bytes) or path")
+
+
+@attrs.frozen
+class CheckBpfObject(Query[r.BpfObjectCheck]):
+    """Will this compiled BPF object load (and attach) on this kernel? Checked offline.
+
+    `path` is read by the transport (any local file over stdio, only below --object-dir
+    over HTTP) and handed on as `data_base64`, with `path` kept as the object's name.
+    """
+
+    needs: ClassVar[frozenset[Source]] = frozenset({Source.BTF})
+    prefers: ClassVar[frozenset[Source]] = frozenset(
+        {Source.TRACEFS, Source.KALLSYMS, Source.SYSTEM}
+    )
+    uncached: ClassVar[bool] = True
+
+    data_base64: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs.validators.max_len(MAX_OBJECT_BASE64)),
+        metadata=_doc(
+            "The object file, base64 (at most 16 MiB).",
+            maxLength=MAX_OBJECT_BASE64,
+        ),
+    )
+    path: str | None = attrs.field(
+        default=None,
+        validator=[
+            attrs.validators.optional(_PATH_BOUNDS),
+            _one_object,
+        ],
+        metadata=_doc(
+            "The object file's path on the server (HTTP: only below --object-dir).",
+            minLength=1,
+            maxLength=MAX_PATH,
+        ),
+    )
+    relocations: Literal["problems", "all"] = attrs.field(
+        default="problems",
+        metadata=_doc("Relocations listed per program: 'problems' or 'all' (counts always)."),
+    )
+
+
+MAX_SCRIPT = 64 * 1024
+_SCRIPT_BOUNDS: Any = [attrs.validators.min_len(1), attrs.validators.max_len(MAX_SCRIPT), _no_nul]
+
+
+@attrs.frozen
+class CheckBpftraceScript(Query[r.BpftraceCheck]):
+    """Will each probe of this bpftrace script attach here, and do the `args` fields it
+    reads exist? Nothing is run."""
+
+    prefers: ClassVar[frozenset[Source]] = frozenset(
+        {Source.TRACEFS, Source.KALLSYMS, Source.BTF, Source.SYSTEM}
+    )
+
+    script: str = attrs.field(
+        validator=_SCRIPT_BOUNDS,
+        metadata=_doc(
+            "The bpftrace program text, at most 64 KiB.",
+            minLength=1,
+            maxLength=MAX_SCRIPT,
+        ),
+    )

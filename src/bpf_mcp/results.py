@@ -10,6 +10,8 @@ from typing import Literal, Self
 
 import attrs
 
+from . import preflight as pf
+
 
 def _doc(text: str) -> dict[str, str]:
     return {"description": text}
@@ -992,3 +994,114 @@ class KernelList:
     items: tuple[KernelEntry, ...]
     total: int = attrs.field(metadata=TOTAL)
     max_loaded: int = attrs.field(metadata=_doc("Kernels held in memory at most, besides local."))
+
+
+@attrs.frozen
+class RelocationCounts:
+    total: int = attrs.field(metadata=_doc("CO-RE relocations libbpf would apply."))
+    ok: int = attrs.field(metadata=_doc("Resolved and patched (existence checks of 0 too)."))
+    poisoned: int = attrs.field(
+        metadata=_doc("No target here: the instruction becomes invalid, fatal if reached.")
+    )
+    failed: int = attrs.field(metadata=_doc("libbpf refuses the whole object at these."))
+    shown: Literal["problems", "all"] = attrs.field(
+        metadata=_doc("Which relocations the programs list.")
+    )
+
+
+@attrs.frozen
+class BpfObjectCheck:
+    object: str = attrs.field(metadata=_doc("The object's name: its path, or 'data_base64'."))
+    size: int = attrs.field(metadata=_doc("Bytes."))
+    license: str | None
+    verdict: Verdict = attrs.field(
+        metadata=_doc(
+            "yes: every program libbpf loads by default would load and attach here, the"
+            " verifier aside; no: some cannot (see reasons); unknown: a fact is missing."
+        )
+    )
+    verifier: str = attrs.field(metadata=_doc("What this check leaves to the verifier."))
+    reasons: tuple[pf.Reason, ...] = attrs.field(
+        metadata=_doc("Object-wide problems: each stops libbpf loading any program.")
+    )
+    programs: tuple[pf.ProgramCheck, ...]
+    maps: tuple[pf.MapCheck, ...]
+    externs: tuple[pf.ExternCheck, ...]
+    relocations: RelocationCounts
+    kernel: str = attrs.field(metadata=_doc("The kernel facts used and where they were read."))
+    note: str | None = attrs.field(default=None, metadata=NOTE)
+
+    def shrink(self) -> Self | None:
+        """A smaller form for an answer over budget: relocations cut to the problems,
+        then to none (the counts stay), then half the programs; the note says so."""
+        listed = [len(p.relocations) for p in self.programs]
+        if any(r.ok and not r.sentence for p in self.programs for r in p.relocations):
+            programs = tuple(
+                attrs.evolve(
+                    p, relocations=tuple(r for r in p.relocations if not r.ok or r.sentence)
+                )
+                for p in self.programs
+            )
+            return self._cut(programs, "relocations were cut to the problems")
+        if any(listed):
+            programs = tuple(attrs.evolve(p, relocations=()) for p in self.programs)
+            return self._cut(programs, "relocation lists were left out (see the counts)")
+        if len(self.programs) > 1:
+            keep = len(self.programs) // 2
+            return self._cut(self.programs[:keep], f"only the first {keep} programs are shown")
+        return None
+
+    def _cut(self, programs: tuple[pf.ProgramCheck, ...], what: str) -> Self:
+        text = f"To fit the answer budget, {what}; check a smaller object for the rest."
+        return attrs.evolve(
+            self, programs=programs, note=f"{self.note} {text}" if self.note else text
+        )
+
+
+@attrs.frozen
+class BpftraceArg:
+    name: str = attrs.field(metadata=_doc("The field read as args.NAME or args->NAME."))
+    verdict: Verdict
+    detail: str
+
+
+@attrs.frozen
+class BpftraceProbe:
+    probe: str = attrs.field(metadata=_doc("The probe as written."))
+    provider: str = attrs.field(metadata=_doc("Canonical provider (kprobe, tracepoint...)."))
+    line: int
+    verdict: Verdict = attrs.field(
+        metadata=_doc("yes: it attaches here; no: it cannot; unknown: not decidable here.")
+    )
+    reasons: tuple[str, ...]
+    matches: int | None = attrs.field(
+        metadata=_doc("For a wildcard, how many kernel names it matches; else null.")
+    )
+    first_matches: tuple[str, ...] = attrs.field(metadata=_doc("The first matches, sorted."))
+    args: tuple[BpftraceArg, ...] = attrs.field(
+        metadata=_doc("Each args field the probe's action block reads, checked.")
+    )
+
+
+@attrs.frozen
+class BpftraceCheck:
+    verdict: Verdict = attrs.field(metadata=_doc("The worst verdict of the probes."))
+    probe_count: int = attrs.field(metadata=_doc("Probes in the script."))
+    probes: tuple[BpftraceProbe, ...]
+    outside: str = attrs.field(metadata=_doc("What this check does not judge."))
+    source: str
+    note: str | None = attrs.field(default=None, metadata=NOTE)
+
+    def shrink(self) -> Self | None:
+        """A smaller form for an answer over budget: the probes that attach left out
+        first, then half of those left; the note says how many are shown."""
+        probes = tuple(p for p in self.probes if p.verdict != "yes")
+        if len(probes) == len(self.probes):
+            if len(probes) <= 1:
+                return None
+            probes = probes[: len(probes) // 2]
+        text = (
+            f"To fit the answer budget, {len(probes)} of the {self.probe_count} probes are"
+            " shown (those that do not attach first); check a shorter script for the rest."
+        )
+        return attrs.evolve(self, probes=probes, note=text)

@@ -90,19 +90,29 @@ def output_schema(cls: type) -> dict[str, Any]:
 
     Clients check answers against it but seldom show it to the model, while a client
     reads the whole tools/list page as one message (many cap a message at 64 KiB): the
-    fields are described in docs/tools.md instead.
+    fields are described in docs/tools.md instead, and only the top level lists its
+    required fields (every field of every nested object is always present too).
     """
-    schema: dict[str, Any] = _undescribed(object_schema(cls))
-    return schema
+    schema = object_schema(cls)
+    required = schema.get("required", [])
+    compact: dict[str, Any] = _undescribed(schema)
+    if required:
+        compact["required"] = required
+    return compact
 
 
-def _undescribed(schema: Any) -> Any:
-    """`schema` without `description` keywords or `additionalProperties`, at any depth."""
+_DROPPED = frozenset({"description", "additionalProperties", "required"})
+
+
+def _undescribed(schema: Any, *, names: bool = False) -> Any:
+    """`schema` without `description`, `additionalProperties` or `required` keywords, at
+    any depth; `names` marks a `properties` mapping, whose keys are field names (a field
+    may well be called `description`) and stay."""
     if isinstance(schema, dict):
         return {
-            k: _undescribed(v)
+            k: _undescribed(v, names=k == "properties" and not names)
             for k, v in schema.items()
-            if k not in ("description", "additionalProperties")
+            if names or k not in _DROPPED
         }
     if isinstance(schema, list):
         return [_undescribed(v) for v in schema]

@@ -60,12 +60,10 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "list_kernel_functions",
         "List kernel functions",
-        "List kernel text symbols (functions) from /proc/kallsyms with address, module and"
-        " symbol type: check that a function exists under an exact name before a"
-        " kprobe/fentry program. Narrow with 'pattern' (substring). Compiler clones"
-        " ('foo.isra.0') show unless 'include_clones' is false; 'has_btf' keeps functions"
-        " with (or without) a BTF prototype; 'attachable' (kprobe, kretprobe, fentry, fexit)"
-        " drops those it certainly cannot attach to and gives each verdict."
+        "List kernel functions (text symbols of /proc/kallsyms) with address, module and"
+        " symbol type: check a name exists before a kprobe/fentry program. Narrow with"
+        " 'pattern'; 'include_clones' (foo.isra.0), 'has_btf', and 'attachable' (kprobe,"
+        " kretprobe, fentry, fexit: drops what cannot attach, gives verdicts) filter."
         " get_kernel_function gives one in depth." + _PAGED,
         q.ListKernelFunctions,
         r.KernelFunctionPage,
@@ -73,38 +71,32 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "get_btf_types",
         "Search kernel BTF types",
-        "Search the named types of the running kernel's BTF (vmlinux and modules): structs,"
-        " unions, enums, typedefs, functions and every other kind, with id, kind, size,"
-        " member count and BTF object. Narrow with 'pattern' (substring, exact or glob, see"
-        " 'match') and 'kind'. 'include_members' adds struct/union member names;"
-        " describe_btf_type gives one type in full. Use it to find a type's exact name or"
-        " whether a function has BTF (fentry/fexit need it)." + _PAGED,
+        "Search the named types of the kernel's BTF (vmlinux and modules): id, kind, size,"
+        " member count, object. Narrow with 'pattern' ('match': substring, exact, glob)"
+        " and 'kind'; 'include_members' adds member names. describe_btf_type gives one in"
+        " full. Finds exact names, and whether a function has BTF (fentry needs it)." + _PAGED,
         q.GetBtfTypes,
         r.BtfTypePage,
     ),
     ToolSpec(
         "describe_btf_type",
         "Describe one kernel BTF type",
-        "Decode one type of the running kernel's BTF by exact name: a struct/union's members"
-        " with C type, byte/bit offset, size, bitfield width and the holes pahole shows"
-        " (paged: member_offset, member_limit; next_member_offset continues), an enum's"
-        " values (paged likewise), a typedef's chain, a function's prototype, parameters and"
-        " decl tags (bpf_kfunc). 'c', the C definition, is null when long unless"
-        " 'include_c'. 'kind' or 'object' picks among types sharing the name; an unknown"
-        " name answers close matches.",
+        "Decode one BTF type by exact name, as pahole: a struct's members with C type,"
+        " offsets, sizes, bitfields and holes (paged: member_offset, member_limit), an"
+        " enum's values (paged likewise), a typedef's chain, a function's prototype and"
+        " decl tags. 'c' (the C definition) is null when long unless 'include_c'. 'kind'"
+        " or 'object' picks among types sharing a name; a miss suggests close names.",
         q.DescribeBtfType,
         r.BtfTypeDescription,
     ),
     ToolSpec(
         "generate_c_header",
         "Generate a C header from kernel BTF",
-        "Write a minimal, self-contained C header for some types of the running kernel's BTF"
-        " (up to 64 structs, unions, enums, typedefs, functions) and all they hold by value,"
-        " in dependency order, with forward declarations for types only pointed to; it"
-        " compiles with gcc and clang -target bpf and keeps the kernel's layout. Use it"
-        " instead of a full vmlinux.h. A long header comes in parts cut between"
-        " definitions (at most 'max_bytes' each): pass 'next_offset' as 'offset' and"
-        " concatenate.",
+        "Write a self-contained C header for up to 64 BTF types and all they hold by"
+        " value, in dependency order, forward-declaring what is only pointed to; it"
+        " compiles with clang -target bpf and keeps the kernel's layout (instead of a whole"
+        " vmlinux.h). Long headers come in parts (at most 'max_bytes'): pass 'next_offset'"
+        " as 'offset' and concatenate.",
         q.GenerateCHeader,
         r.CHeader,
     ),
@@ -210,6 +202,27 @@ TOOLS += (
         " context fields and struct_ops operations." + _PAGED,
         q.ListBpfHooks,
         r.BpfHookPage,
+    ),
+    ToolSpec(
+        "check_bpf_object",
+        "Will this BPF object load here?",
+        "Check a compiled BPF object (clang -target bpf -g) against this kernel without"
+        " loading it: per program, the type libbpf gives its section, its attach target,"
+        " every CO-RE relocation as libbpf resolves it, helpers, kfuncs, externs and maps,"
+        " with a yes/no/unknown verdict and reasons (the verifier is not predicted). Call"
+        " it after every build.",
+        q.CheckBpfObject,
+        r.BpfObjectCheck,
+    ),
+    ToolSpec(
+        "check_bpftrace_script",
+        "Will this bpftrace script attach here?",
+        "Check each probe of a bpftrace script against this kernel without running it:"
+        " attach verdicts for kprobe and fentry targets, tracepoints and iterators looked"
+        " up, wildcards expanded, every args.x checked against the probe's fields; a"
+        " verdict with reasons per probe.",
+        q.CheckBpftraceScript,
+        r.BpftraceCheck,
     ),
     ToolSpec(
         "get_kernel_info",

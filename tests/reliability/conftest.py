@@ -3,6 +3,7 @@ doubles that wrap the real readers, and tool calls over every tool in TOOLS."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -241,8 +242,28 @@ def minimal_arguments(schema: dict[str, Any]) -> dict[str, Any]:
     return {name: sample_value(properties[name]) for name in schema.get("required", [])}
 
 
+EXAMPLES: dict[str, dict[str, Any]] = {
+    # One of two optional arguments is needed, and only a real object is a valid one.
+    "check_bpf_object": {
+        "data_base64": base64.b64encode(
+            (REPO / "tests" / "preflight" / "objects" / "bad_helper.bpf.o").read_bytes()
+        ).decode()
+    },
+    # A script needs a probe and an action block.
+    "check_bpftrace_script": {
+        "script": "tracepoint:sched:sched_switch { @[args.prev_comm] = count(); }"
+    },
+}
+"""Valid arguments of the tools whose schema alone cannot give one."""
+
+
+def base_arguments(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A valid call's arguments: the tool's example, else `minimal_arguments`."""
+    return dict(EXAMPLES[name]) if name in EXAMPLES else minimal_arguments(schema)
+
+
 def arguments_of(name: str) -> dict[str, Any]:
-    return minimal_arguments(TOOLS_BY_NAME[name].input_schema())
+    return base_arguments(name, TOOLS_BY_NAME[name].input_schema())
 
 
 def _sources(name: str, which: str) -> frozenset[Source]:

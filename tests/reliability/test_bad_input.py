@@ -18,7 +18,7 @@ from bpf_mcp.api import BpfMcp, open_bpf_mcp
 from bpf_mcp.config import Config
 from bpf_mcp.tools import TOOLS, ToolSpec
 
-from .conftest import FIXTURE, call, minimal_arguments
+from .conftest import FIXTURE, base_arguments, call
 
 MEGABYTE = "m" * (1 << 20)
 ODD_TEXT = [
@@ -91,7 +91,7 @@ def _type(schema: dict[str, Any]) -> str:
 def cases(tool: ToolSpec) -> Iterator[Case]:
     """The bad and odd calls of one tool, from its input schema."""
     schema = tool.input_schema()
-    base = minimal_arguments(schema)
+    base = base_arguments(tool.name, schema)
     properties: dict[str, Any] = schema.get("properties", {})
     name = tool.name
 
@@ -112,7 +112,10 @@ def cases(tool: ToolSpec) -> Iterator[Case]:
         for wrong in WRONG_TYPES.get(kind, []):
             yield Case(name, with_(wrong), "invalid", prop)
         yield Case(name, with_(DEEP), "invalid", prop)
-        if prop in schema.get("required", []) or defaults.get(prop) is not None:
+        # A null for an argument the base call needs (required, or the one of a pair it
+        # gives) or one with a non-null default is refused; others count as left out.
+        needed = prop in schema.get("required", []) or prop in base
+        if needed or defaults.get(prop) is not None:
             yield Case(name, with_(None), "invalid", prop)
         else:
             yield Case(name, with_(None), "omitted", prop)

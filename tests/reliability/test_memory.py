@@ -12,7 +12,7 @@ from typing import Any
 from bpf_mcp.api import open_bpf_mcp
 from bpf_mcp.tools import TOOLS
 
-from .conftest import SmallKernel, call, minimal_arguments
+from .conftest import SmallKernel, base_arguments, call
 
 WORDS = ["sched", "vfs", "read", "tcp", "bpf", "task", "irq", "sys_enter", "kmem", "zz-none"]
 GROWTH_LIMIT = 512 << 10
@@ -26,7 +26,7 @@ def queries() -> Iterator[tuple[str, dict[str, Any]]]:
     for tool in TOOLS:
         schema = tool.input_schema()
         properties = schema.get("properties", {})
-        base = minimal_arguments(schema)
+        base = base_arguments(tool.name, schema)
         if "limit" in properties:
             base["limit"] = 5
         shapes.append((tool.name, base))

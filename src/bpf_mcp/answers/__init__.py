@@ -10,6 +10,8 @@ from typing import Any, TypeVar, cast
 
 from ..index import View
 from ..queries import (
+    CheckBpfObject,
+    CheckBpftraceScript,
     CompleteNames,
     DescribeBtfType,
     GenerateCHeader,
@@ -31,7 +33,17 @@ from ..queries import (
     ListTracepoints,
     Query,
 )
-from . import btf, catalog, functions, kernel_info, listing, loaded, tracepoints
+from . import (
+    bpftrace,
+    btf,
+    catalog,
+    functions,
+    kernel_info,
+    listing,
+    loaded,
+    preflight,
+    tracepoints,
+)
 from .complete import complete
 
 R = TypeVar("R")
@@ -84,6 +96,10 @@ def _answer(query: Query[Any], view: View) -> object:
             return loaded.get_loaded_bpf(query, view, time.time())
         case GetServerStatus():
             return listing.server_status(view, time.time())
+        case CheckBpfObject():
+            return preflight.check_bpf_object(query, view)
+        case CheckBpftraceScript():
+            return bpftrace.check_bpftrace_script(query, view)
         case CompleteNames():
             return complete(query.what, query.prefix, dict(query.context), view.indexes)
     raise TypeError(f"no answer for {type(query).__name__}")

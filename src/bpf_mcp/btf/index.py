@@ -215,6 +215,12 @@ class Btf:
             return btf.object_name
         return self._locate(tid)[0].object_name
 
+    def string_at(self, offset: int, what: str) -> str:
+        """The string at `offset` in this object's string section (or its base's), for
+        records kept outside the type section, such as an object's .BTF.ext; `what` names
+        the record in the BtfError raised when the offset is out of range."""
+        return self._strings.get(offset, 0, what)
+
     # -- trailers ----------------------------------------------------------------------
 
     def members(self, tid: int) -> tuple[Member, ...]:

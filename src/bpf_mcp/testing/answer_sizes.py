@@ -5,6 +5,7 @@ bench/answer_sizes.py (the table in BENCHMARKS.md)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,30 @@ TYPICAL: dict[str, dict[str, Any]] = {
     # Only the local kernel is registered where sizes are measured: compared with itself.
     "compare_kernels": {"a": "local", "b": "local"},
     "compare_type_across": {"name": "task_struct", "kernels": ["local", "local"]},
+    "check_bpftrace_script": {
+        "script": "tracepoint:syscalls:sys_enter_openat { @[str(args.filename)] = count(); }"
+    },
 }
 """Arguments of a typical call, for the tools that require some; the others take none."""
+
+OBJECTS = Path(__file__).resolve().parents[3] / "tests" / "preflight" / "objects"
+"""The compiled test corpus of check_bpf_object (in a source checkout)."""
+
+
+def object_argument(name: str) -> str:
+    """A corpus object in base64, as check_bpf_object's data_base64."""
+    return base64.b64encode((OBJECTS / name).read_bytes()).decode()
+
+
+def _many_probes() -> str:
+    """A script of nearly 64 KiB of probes that cannot attach (no such tracepoints)."""
+    lines: list[str] = []
+    size = 0
+    while size < 60 * 1024:
+        line = f"t:sched:no_such_{len(lines)} {{ @[args.x] = count(); }}"
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines)
 
 
 def message_size(result: Any, request_id: int = 1) -> int:
@@ -37,7 +60,8 @@ def message_size(result: Any, request_id: int = 1) -> int:
 
 def default_cases(tool_names: list[str]) -> list[Case]:
     """One call per tool with default arguments (typical values where some are required)."""
-    return [(name, dict(TYPICAL.get(name, {}))) for name in tool_names]
+    typical = {**TYPICAL, "check_bpf_object": {"data_base64": object_argument("maps.bpf.o")}}
+    return [(name, dict(typical.get(name, {}))) for name in tool_names]
 
 
 def largest(
@@ -83,6 +107,11 @@ def worst_cases(sysroot: Path) -> list[Case]:
         ("get_kernel_info", {"sections": ["all"]}),
         *(("list_loaded_bpf", {**most, "kind": kind}) for kind in LOADED_KINDS),
         ("get_loaded_bpf", {"kind": "btf", "id": 1}),
+        (
+            "check_bpf_object",
+            {"data_base64": object_argument("many_relocations.bpf.o"), "relocations": "all"},
+        ),
+        ("check_bpftrace_script", {"script": _many_probes()}),
     ]
 
 

@@ -16,9 +16,10 @@ from ..api import BpfMcp
 from ..config import LOCAL_KERNEL
 from ..convert import Rendered, render, structure_arguments
 from ..errors import BpfMcpError, InvalidArgument
-from ..queries import Query
+from ..queries import CheckBpfObject, Query
 from ..tools import MAX_KERNEL_NAME, TOOLS_BY_NAME
 from .budget import fit_to_budget
+from .objects import NO_OBJECTS, ObjectAccess, read_object_path
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +55,17 @@ def internal_error(what: str) -> str:
 
 
 async def answer_tool(
-    handle: BpfMcp, name: str, arguments: dict[str, Any] | None, *, budget: int | None = None
+    handle: BpfMcp,
+    name: str,
+    arguments: dict[str, Any] | None,
+    *,
+    budget: int | None = None,
+    objects: ObjectAccess = NO_OBJECTS,
 ) -> Rendered | str:
     """Run one tool call: its result held to `budget` (by default the handle's
     `config.max_answer_bytes`) and rendered as JSON, or the sentence of the error to answer
-    instead.
+    instead. `objects` says which files a call may name by path (check_bpf_object); by
+    default none.
 
     Raises UnknownTool for a name no tool has. Cancellation passes through; any exception
     that is not a project error is logged with its traceback and answered generically.
@@ -69,6 +76,8 @@ async def answer_tool(
     try:
         arguments, kernel = kernel_argument(arguments, spec.per_kernel)
         query: Query[object] = structure_arguments(arguments, spec.query)
+        if isinstance(query, CheckBpfObject):
+            query = await read_object_path(query, objects)
         result = await handle.query(query, kernel)
         limit = handle.config.max_answer_bytes if budget is None else budget
         return render(fit_to_budget(result, limit))

@@ -38,6 +38,7 @@ from starlette.types import Message, Receive, Scope, Send
 from ..api import BpfMcp
 from ..convert import unstructure
 from ..errors import BpfMcpError
+from .objects import ObjectAccess
 from .policy import (
     DEFAULT_PATH,
     BearerToken,
@@ -390,7 +391,9 @@ async def serve_http(
             # The gate has checked Host and Origin before the SDK sees a request.
             settings = TransportSecuritySettings(enable_dns_rebinding_protection=False)
             manager = StreamableHTTPSessionManager(
-                build_server(handle, tools=tools),
+                build_server(
+                    handle, tools=tools, objects=ObjectAccess(dirs=handle.config.object_dirs)
+                ),
                 json_response=json_response,
                 stateless=stateless,
                 security_settings=settings,

@@ -15,6 +15,7 @@ from ..api import BpfMcp
 from ..convert import Rendered
 from . import catalog
 from .calls import UnknownTool, answer_tool
+from .objects import NO_OBJECTS, ObjectAccess
 from .protocol import (
     error_result,
     package_version,
@@ -28,7 +29,9 @@ from .protocol import (
 TOOLS_PAGE = 50
 TOOLS_PAGE_BYTES = 62 * 1024
 """Most bytes of tool definitions in one tools/list answer: many clients read a message
-whole and cap it at 64 KiB, so a longer list continues on a next page (`nextCursor`)."""
+whole and cap it at 64 KiB, so a longer list continues on a next page (`nextCursor`);
+2 KiB stay free for the envelope. Many clients never ask for a next page, so every tool
+should fit on the first: the 21 tools take about 60 KB."""
 INSTRUCTIONS = (
     "bpf-mcp answers questions about the BPF and tracing facilities of the Linux kernel it"
     " runs on, from the kernel's own files: tracepoints and their fields, kernel functions,"
@@ -36,10 +39,15 @@ INSTRUCTIONS = (
 )
 
 
-async def _answer(handle: BpfMcp, name: str, arguments: dict[str, Any] | None) -> Rendered | str:
+async def _answer(
+    handle: BpfMcp,
+    name: str,
+    arguments: dict[str, Any] | None,
+    objects: ObjectAccess = NO_OBJECTS,
+) -> Rendered | str:
     """`answer_tool`, with an unknown name as the MCP error for it (-32602)."""
     try:
-        return await answer_tool(handle, name, arguments)
+        return await answer_tool(handle, name, arguments, objects=objects)
     except UnknownTool as exc:
         raise MCPError(types.INVALID_PARAMS, str(exc)) from None
 
@@ -57,9 +65,15 @@ async def call_tool(
     )
 
 
-def build_server(handle: BpfMcp, *, tools: Sequence[str] | None = None) -> Server[Any]:
+def build_server(
+    handle: BpfMcp,
+    *,
+    tools: Sequence[str] | None = None,
+    objects: ObjectAccess = NO_OBJECTS,
+) -> Server[Any]:
     """The low-level MCP server answering from `handle`: tools (all, or the subset named
-    in `tools`), resources, resource templates, prompts and completion."""
+    in `tools`), resources, resource templates, prompts and completion. `objects` says
+    which object files check_bpf_object may read by path (by default none)."""
     offered = select_tools(tools)
     names = {spec.name for spec in offered}
     definitions = [tool_definition(spec) for spec in offered]
@@ -85,7 +99,7 @@ def build_server(handle: BpfMcp, *, tools: Sequence[str] | None = None) -> Serve
         # dump that would walk (and copy) a large payload once more.
         if params.name not in names:
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name[:100]!r}")
-        answered = await _answer(handle, params.name, params.arguments)
+        answered = await _answer(handle, params.name, params.arguments, objects)
         if isinstance(answered, str):
             return error_result(answered)
         return wire_result(answered)

@@ -34,6 +34,7 @@ from mcp.shared.dispatcher import as_request_id, coerce_request_id
 from mcp.shared.message import SessionMessage
 
 from ..api import BpfMcp
+from .objects import ObjectAccess
 from .protocol import Rejection, classify_line, encode_message, reject
 from .server import build_server
 
@@ -251,7 +252,8 @@ async def serve_stdio_fds(
     """Serve MCP on two file descriptors (owned and closed by this function) until end of
     input, after answering every request read (waiting at most `drain_timeout` seconds for
     the last answers). `tools` offers only the named tools. Cancellation stops at once."""
-    server = build_server(handle, tools=tools)
+    # The caller is the local user who started the server: any readable object file.
+    server = build_server(handle, tools=tools, objects=ObjectAccess(anywhere=True))
     pending = _Pending()
     source = _Input(input_fd)
     out = _Output(output_fd)
