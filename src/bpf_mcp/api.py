@@ -33,7 +33,15 @@ from .errors import (
 from .index.indexes import release_freed_memory
 from .kernels import KernelOptionError, facts_of, materialize, sources_of
 from .messages import CurrentIndexes, Reply, Request, RouterMessage
-from .queries import CompareKernels, CompareTypeAcross, GetServerStatus, ListKernels, Query
+from .queries import (
+    CheckBpfObject,
+    CheckBpftraceScript,
+    CompareKernels,
+    CompareTypeAcross,
+    GetServerStatus,
+    ListKernels,
+    Query,
+)
 from .readers.base import Reader
 from .readers.btf import BtfReader
 from .readers.kallsyms import KallsymsReader
@@ -42,7 +50,14 @@ from .readers.pool import serve_reader_pool
 from .readers.reference import ReferenceReader
 from .readers.system import SystemReader
 from .readers.tracefs import TracefsReader
-from .results import KernelEntry, KernelList, ServerStatus
+from .results import (
+    BpfObjectCheck,
+    BpftraceCheck,
+    KernelEntry,
+    KernelList,
+    KernelVerdict,
+    ServerStatus,
+)
 from .router.actor import serve_router
 from .sources import Source
 
@@ -131,6 +146,8 @@ class BpfMcp:
             return cast(R, self.kernels())
         if isinstance(query, CompareKernels | CompareTypeAcross):
             return cast(R, await self._compare(query))
+        if isinstance(query, CheckBpfObject | CheckBpftraceScript) and query.kernels:
+            return cast(R, await self._check_across(query, kernel))
         inbox = await self._engine(kernel)
         async with self._limiter:
             reply_send, reply_receive = trio.open_memory_channel[Reply[R]](1)
@@ -194,6 +211,23 @@ class BpfMcp:
         for given, why in self.config.refused_kernels:
             entries.append(KernelEntry(given, "refused", "", None, None, False, (), why))
         return KernelList(tuple(entries), len(entries), self.config.max_loaded_kernels)
+
+    async def _check_across(
+        self, query: CheckBpfObject | CheckBpftraceScript, kernel: str
+    ) -> object:
+        """The check on `kernel`, with the verdict of the same check on each of
+        `query.kernels` (a kernel that cannot answer gets 'unknown' and why)."""
+        single = attrs.evolve(query, kernels=())
+        result: BpfObjectCheck | BpftraceCheck = await self.query(single, kernel)
+        across = []
+        for name in dict.fromkeys(query.kernels):
+            try:
+                other: BpfObjectCheck | BpftraceCheck = await self.query(single, name)
+            except BpfMcpError as exc:
+                across.append(KernelVerdict(name, "unknown", str(exc)))
+                continue
+            across.append(KernelVerdict(name, other.verdict, _first_reason(other)))
+        return attrs.evolve(result, across=tuple(across))
 
     async def _compare(self, query: CompareKernels | CompareTypeAcross) -> object:
         """A comparison over several kernels' indexes, computed in a worker thread."""
@@ -289,6 +323,18 @@ class BpfMcp:
                 # back, or each load would add its size to the process for good.
                 gc.collect()
                 release_freed_memory()
+
+
+def _first_reason(check: BpfObjectCheck | BpftraceCheck) -> str | None:
+    """The first reason a check's verdict is not 'yes', as one line."""
+    if check.verdict == "yes":
+        return None
+    if isinstance(check, BpftraceCheck):
+        texts = [r for p in check.probes if p.verdict != "yes" for r in p.reasons]
+        return texts[0] if texts else None
+    reasons = [*check.reasons, *(r for p in check.programs for r in p.reasons)]
+    first = next((r for r in reasons if r.verdict == check.verdict), None)
+    return f"{first.element}: {first.fact} ({first.source})" if first else None
 
 
 @asynccontextmanager

@@ -18,6 +18,7 @@ from .btf import BtfError
 from .btf.elf import btf_section, is_elf
 from .config import LOCAL_KERNEL, Config, KernelKind, KernelSpec
 from .errors import SourceFailure
+from .queries import KERNEL_NAME
 from .readers.base import Reader
 from .readers.btf import BtfReader
 from .readers.kallsyms import KallsymsReader
@@ -27,7 +28,7 @@ from .readers.tracefs import TracefsReader
 from .snapshot import open_snapshot, read_manifest
 from .sources import BTF_VMLINUX, Source
 
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+NAME = re.compile(KERNEL_NAME + r"\Z")
 BTF_MAGICS = (b"\x9f\xeb", b"\xeb\x9f")
 MAX_BTF_FILE = 512 * 1024 * 1024
 """Largest bare BTF or vmlinux file registered (a vmlinux with debug info is ~300 MB)."""

@@ -7,6 +7,7 @@ built from a tool call's arguments.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import attrs
@@ -39,6 +40,19 @@ class Query(Generic[R]):
 
 
 MAX_LIMIT = 1000
+MAX_COMPARED = 16
+KERNEL_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+"""What a kernel name may be (`local`, or a name given with --kernel NAME=PATH)."""
+
+
+def _KERNEL_NAME(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not re.fullmatch(KERNEL_NAME, value):
+        raise ValueError(
+            f"{attribute.name}: a kernel name is 1-64 letters, digits, '.', '_' or '-'"
+            " (list_kernels names them)"
+        )
+
+
 MAX_PATTERN = 256
 
 
@@ -564,18 +578,13 @@ class ListKernels(Query[r.KernelList]):
     """The kernels this server answers for (answered by the handle, not a router)."""
 
 
-MAX_COMPARED = 16
-
-
 @attrs.frozen
 class CompareKernels(Query[rc.KernelComparison]):
     """What differs between two kernels (answered by the handle over both kernels'
     indexes)."""
 
     a: str = attrs.field(
-        validator=attrs.validators.and_(
-            attrs.validators.min_len(1), attrs.validators.max_len(64), _no_nul
-        ),
+        validator=_KERNEL_NAME,
         metadata=_doc(
             "Kernel compared from (list_kernels).",
             minLength=1,
@@ -583,9 +592,7 @@ class CompareKernels(Query[rc.KernelComparison]):
         ),
     )
     b: str = attrs.field(
-        validator=attrs.validators.and_(
-            attrs.validators.min_len(1), attrs.validators.max_len(64), _no_nul
-        ),
+        validator=_KERNEL_NAME,
         metadata=_doc("Kernel compared to.", minLength=1, maxLength=64),
     )
     what: Literal["types", "functions", "tracepoints"] = attrs.field(
@@ -624,11 +631,7 @@ class CompareTypeAcross(Query[rc.SideBySide]):
         validator=[
             attrs.validators.min_len(2),
             attrs.validators.max_len(MAX_COMPARED),
-            attrs.validators.deep_iterable(
-                attrs.validators.and_(
-                    attrs.validators.min_len(1), attrs.validators.max_len(64), _no_nul
-                )
-            ),
+            attrs.validators.deep_iterable(_KERNEL_NAME),
         ],
         metadata=_doc(
             "The kernels, in column order (names from list_kernels).",
@@ -699,6 +702,18 @@ class CheckBpfObject(Query[r.BpfObjectCheck]):
             maxLength=MAX_PATH,
         ),
     )
+    kernels: tuple[str, ...] = attrs.field(
+        default=(),
+        validator=[
+            attrs.validators.max_len(MAX_COMPARED),
+            attrs.validators.deep_iterable(_KERNEL_NAME),
+        ],
+        metadata=_doc(
+            "Also check these kernels ('across').",
+            maxItems=MAX_COMPARED,
+            items={"minLength": 1, "maxLength": 64},
+        ),
+    )
     relocations: Literal["problems", "all"] = attrs.field(
         default="problems",
         metadata=_doc("Relocations listed per program: 'problems' or 'all' (counts always)."),
@@ -724,5 +739,17 @@ class CheckBpftraceScript(Query[r.BpftraceCheck]):
             "The bpftrace program text, at most 64 KiB.",
             minLength=1,
             maxLength=MAX_SCRIPT,
+        ),
+    )
+    kernels: tuple[str, ...] = attrs.field(
+        default=(),
+        validator=[
+            attrs.validators.max_len(MAX_COMPARED),
+            attrs.validators.deep_iterable(_KERNEL_NAME),
+        ],
+        metadata=_doc(
+            "Also check these kernels ('across').",
+            maxItems=MAX_COMPARED,
+            items={"minLength": 1, "maxLength": 64},
         ),
     )

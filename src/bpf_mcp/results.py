@@ -1010,6 +1010,13 @@ class RelocationCounts:
 
 
 @attrs.frozen
+class KernelVerdict:
+    kernel: str = attrs.field(metadata=_doc("A kernel from list_kernels."))
+    verdict: Verdict
+    reason: str | None = attrs.field(metadata=_doc("The first reason it is not 'yes'."))
+
+
+@attrs.frozen
 class BpfObjectCheck:
     object: str = attrs.field(metadata=_doc("The object's name: its path, or 'data_base64'."))
     size: int = attrs.field(metadata=_doc("Bytes."))
@@ -1029,6 +1036,9 @@ class BpfObjectCheck:
     externs: tuple[pf.ExternCheck, ...]
     relocations: RelocationCounts
     kernel: str = attrs.field(metadata=_doc("The kernel facts used and where they were read."))
+    across: tuple[KernelVerdict, ...] | None = attrs.field(
+        default=None, metadata=_doc("With 'kernels': the verdict on each of them.")
+    )
     note: str | None = attrs.field(default=None, metadata=NOTE)
 
     def shrink(self) -> Self | None:
@@ -1090,6 +1100,9 @@ class BpftraceCheck:
     probes: tuple[BpftraceProbe, ...]
     outside: str = attrs.field(metadata=_doc("What this check does not judge."))
     source: str
+    across: tuple[KernelVerdict, ...] | None = attrs.field(
+        default=None, metadata=_doc("With 'kernels': the verdict on each of them.")
+    )
     note: str | None = attrs.field(default=None, metadata=NOTE)
 
     def shrink(self) -> Self | None:

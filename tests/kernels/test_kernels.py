@@ -3,6 +3,7 @@ absent sources, and the `kernel` argument of the tools."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import shutil
 import struct
@@ -20,6 +21,8 @@ from bpf_mcp.config import Config, KernelSpec
 from bpf_mcp.errors import InvalidArgument, NotFound, SourceUnavailable
 from bpf_mcp.kernels import KernelOptionError, parse_kernel_option
 from bpf_mcp.queries import (
+    CheckBpfObject,
+    CheckBpftraceScript,
     CompareKernels,
     CompareTypeAcross,
     DescribeBtfType,
@@ -31,6 +34,7 @@ from bpf_mcp.transports.calls import answer_tool, kernel_argument
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "linux-6.18"
 VMLINUX = FIXTURE / "sys/kernel/btf/vmlinux"
+OBJECTS = Path(__file__).resolve().parents[1] / "preflight" / "objects"
 
 
 def elf_with(sections: dict[str, bytes]) -> bytes:
@@ -207,3 +211,36 @@ async def test_two_real_kernels_compared_page_by_page_within_the_budget(
             assert across.differing > 0 and all(not row.same for row in across.items)
             with pytest.raises(SourceUnavailable, match="tracefs"):
                 await handle.query(CompareKernels(a="old", b="local", what="tracepoints"))
+
+
+async def test_preflight_answers_a_matrix_across_kernels(linux_6_12_root: Path) -> None:
+    config = Config(
+        sysroot=FIXTURE,
+        kernels=(
+            KernelSpec("old", linux_6_12_root, "sysroot"),
+            KernelSpec("bare", VMLINUX, "btf"),
+        ),
+    )
+    with trio.fail_after(180):
+        async with open_bpf_mcp(config) as handle:
+            for name in ("core_fields.bpf.o", "bad_helper.bpf.o"):
+                data = base64.b64encode((OBJECTS / name).read_bytes()).decode()
+                alone = await handle.query(CheckBpfObject(data_base64=data))
+                both = await handle.query(
+                    CheckBpfObject(data_base64=data, kernels=("local", "old", "nope"))
+                )
+                assert alone.across is None and both.verdict == alone.verdict
+                assert both.across is not None
+                local, old, nope = both.across
+                assert (local.kernel, local.verdict) == ("local", alone.verdict)
+                assert (local.reason is None) == (alone.verdict == "yes")
+                assert old.kernel == "old" and old.verdict in ("yes", "no", "unknown")
+                assert nope.verdict == "unknown" and "No kernel is named 'nope'" in (
+                    nope.reason or ""
+                )
+            script = "tracepoint:sched:sched_switch { @[args.prev_pid] = count(); }"
+            traced = await handle.query(CheckBpftraceScript(script=script, kernels=("bare",)))
+            assert traced.across is not None
+            (bare,) = traced.across
+            # A bare BTF file has no tracefs: the tracepoint cannot be confirmed there.
+            assert bare.verdict != "yes" and bare.reason

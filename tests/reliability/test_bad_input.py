@@ -181,6 +181,11 @@ def judge(case: Case, is_error: bool, text: str, payload: Any) -> str | None:
     needle = (needle[0] if isinstance(needle, list) else needle).casefold()
     if not isinstance(payload, dict):
         return f"a non-error answer that is not an object: {text[:200]}"
+    if case.argument == "kernels":  # not a filter: each kernel named gets its verdict
+        named = any(
+            needle in s.casefold() for e in payload.get("across") or [] for s in _strings(e)
+        )
+        return None if named else f"no verdict names the kernel: {text[:200]}"
     # What was found: a page's items, or the entries (objects) of other list answers;
     # lists of strings are notes.
     keys = ["items"] if "items" in payload else [k for k, v in payload.items() if _entries(v)]
