@@ -132,20 +132,42 @@ class HttpOptions:
         return attrs.asdict(self, recurse=False)
 
 
+TOKEN_FILE_BYTES = 4096
+"""The largest token file read: a token is one line; anything larger is not a token file."""
+
+
 def read_token_file(path: Path) -> str:
-    """The token in `path` (surrounding whitespace removed); UsageError if unreadable or empty.
+    """The token in `path` (surrounding whitespace removed); UsageError if unreadable,
+    empty, not a regular file (a FIFO or device is refused at once, never waited on or
+    read without end) or larger than TOKEN_FILE_BYTES.
 
     The message names the file, never its content.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-        mode = path.stat().st_mode
+        # O_NONBLOCK: opening a FIFO does not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise UsageError(
+                    f"--token-file {path}: it is not a regular file"
+                    f" (mode {stat.filemode(st.st_mode)}); put the token in a file of its own"
+                )
+            data = os.read(fd, TOKEN_FILE_BYTES + 1)
+        finally:
+            os.close(fd)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"--token-file {path}: cannot read it ({type(exc).__name__})") from None
+    if len(data) > TOKEN_FILE_BYTES:
+        raise UsageError(
+            f"--token-file {path}: it is larger than {TOKEN_FILE_BYTES} bytes, too large to"
+            " hold one token"
+        )
     token = text.strip()
     if not token or len(token.split()) != 1:
         raise UsageError(f"--token-file {path}: expected one token on one line, found none or more")
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         logging.getLogger("bpf_mcp").warning(
             "token file %s is readable by other users; chmod 600 it", path
         )
