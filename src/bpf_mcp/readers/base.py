@@ -19,6 +19,7 @@ from ..config import Config
 from ..errors import SourceError, SourceFailure
 from ..messages import Chunk, Complete, RouterMessage
 from ..sources import Source
+from .sysroot import Directory, OutsideSysroot, open_beneath, stat_beneath
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -99,6 +100,10 @@ class UnsuitableFile(OSError):
     Its `strerror` says which."""
 
 
+OUTSIDE_FIX = (
+    "replace the link with the file itself (or a link inside the sysroot), or serve the"
+    " tree the link points into with --sysroot"
+)
 IO_FIX = (
     "check that this path holds the kernel's own file (is --sysroot the right root?) and"
     " that its file system is healthy; bpf-mcp keeps retrying"
@@ -116,6 +121,8 @@ def failure_from_os_error(
 ) -> SourceFailure:
     """A SourceFailure naming why `path` could not be read and what to do."""
     shown = str(path)
+    if isinstance(exc, OutsideSysroot):
+        return SourceFailure(source.value, shown, "outside-sysroot", str(exc.strerror), OUTSIDE_FIX)
     if isinstance(exc, FileNotFoundError) or exc.errno == errno.ENOENT:
         return SourceFailure(source.value, shown, "missing", "the file does not exist", fix_missing)
     if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
@@ -137,17 +144,32 @@ def _check_regular(fd: int) -> None:
         )
 
 
-def open_regular(path: Path) -> int:
-    """A blocking read-only descriptor of `path`, which must be a regular file.
-
-    The open itself does not wait (O_NONBLOCK), so a FIFO or device put where a kernel file
-    belongs is refused at once rather than hanging a worker thread. Raises OSError: the
-    open's own error, IsADirectoryError, or UnsuitableFile for any other non-regular file.
-    """
+def _reading(path: Path) -> None:
+    """Note `path` as the file this reader's thread is at, to name if it gets stuck."""
     gate = _GATE.get()
     if gate is not None:
         gate.path = path
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+
+
+def stat_path(path: Path, *, root: Path) -> os.stat_result:
+    """The status of `path`, resolved inside the sysroot `root` (see
+    sysroot.stat_beneath); a stuck call is named like a stuck read."""
+    _reading(path)
+    return stat_beneath(root, path)
+
+
+def open_regular(path: Path, *, root: Path | Directory) -> int:
+    """A blocking read-only descriptor of `path`, which must be a regular file resolving
+    inside the sysroot `root` or the sysroot of the open Directory `root` (see
+    sysroot.open_beneath; `/` for files of the server's own).
+
+    The open itself does not wait (O_NONBLOCK), so a FIFO or device put where a kernel file
+    belongs is refused at once rather than hanging a worker thread. Raises OSError: the
+    open's own error, OutsideSysroot, IsADirectoryError, or UnsuitableFile for any other
+    non-regular file.
+    """
+    _reading(path)
+    fd = open_beneath(root, path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         _check_regular(fd)
         os.set_blocking(fd, True)
@@ -157,17 +179,24 @@ def open_regular(path: Path) -> int:
     return fd
 
 
+def too_large(limit: int) -> UnsuitableFile:
+    """The error for a file past the size bound of its kind."""
+    return UnsuitableFile(
+        errno.EFBIG, f"it is larger than {limit} bytes, more than any kernel file of its kind"
+    )
+
+
 _READ_SIZE = 65536  # per os.read when the file's size is unknown (procfs, tracefs say 0)
 
 
-def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The whole content of the regular file `path` (blocking). Raises OSError
-    (UnsuitableFile past `limit` bytes).
+def read_bytes(path: Path, limit: int = MAX_FILE_BYTES, *, root: Path | Directory) -> bytes:
+    """The whole content of the regular file `path`, resolved inside `root` (blocking).
+    Raises OSError as open_regular does, and UnsuitableFile past `limit` bytes.
 
     Reads with os.read in pieces sized from the file's stated size, so a small file costs
     a small buffer (a buffered read of `limit` would allocate all of it every time).
     """
-    fd = open_regular(path)
+    fd = open_regular(path, root=root)
     try:
         piece = max(os.fstat(fd).st_size + 1, _READ_SIZE)
         parts = []
@@ -178,9 +207,7 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     finally:
         os.close(fd)
     if size > limit:
-        raise UnsuitableFile(
-            errno.EFBIG, f"it is larger than {limit} bytes, more than any kernel file"
-        )
+        raise too_large(limit)
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 

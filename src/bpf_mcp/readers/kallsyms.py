@@ -23,9 +23,9 @@ MISSING_FIX = "mount procfs (mount -t proc proc /proc); in a container, bind-mou
 ROOT_FIX = "run bpf-mcp as root"
 
 
-def _read(path: Path) -> bytes:
+def _read(root: Path, path: Path) -> bytes:
     try:
-        return read_bytes(path)
+        return read_bytes(path, root=root)
     except OSError as exc:
         raise SourceError(
             failure_from_os_error(
@@ -34,17 +34,17 @@ def _read(path: Path) -> bytes:
         ) from None
 
 
-def _optional(path: Path) -> bytes:
+def _optional(root: Path, path: Path) -> bytes:
     try:
-        return read_bytes(path)
+        return read_bytes(path, root=root)
     except OSError:
         return b""
 
 
-def _load(path: Path) -> SymbolTable:
+def _load(root: Path, path: Path) -> SymbolTable:
     """Read and parse the whole file: one worker thread's job of about a tenth of a second
     (most of it the kernel formatting the file), so the table is never split and joined."""
-    text = _read(path).decode("utf-8", errors="replace")
+    text = _read(root, path).decode("utf-8", errors="replace")
     if not text or text.isspace():
         raise corrupt(Source.KALLSYMS, path, "the file is empty")
     try:
@@ -63,20 +63,21 @@ class KallsymsReader:
 
     async def load(self, config: Config, emit: Emit) -> Loaded:
         path = config.path(KALLSYMS_PATH)
-        table = await in_thread(_load, path)
+        table = await in_thread(_load, config.sysroot, path)
         await emit(table)
         return Loaded(str(path), f"{len(table)} symbols")
 
 
 def _signature(config: Config) -> tuple[bytes, str]:
-    _read_head(config.path(KALLSYMS_PATH))
-    modules = hashlib.blake2b(_optional(config.path(MODULES_PATH))).hexdigest()
-    return _optional(config.path(BOOT_ID_PATH)), modules
+    root = config.sysroot
+    _read_head(root, config.path(KALLSYMS_PATH))
+    modules = hashlib.blake2b(_optional(root, config.path(MODULES_PATH))).hexdigest()
+    return _optional(root, config.path(BOOT_ID_PATH)), modules
 
 
-def _read_head(path: Path) -> None:
+def _read_head(root: Path, path: Path) -> None:
     try:
-        with open(open_regular(path), "rb") as f:
+        with open(open_regular(path, root=root), "rb") as f:
             f.read(1)
     except OSError as exc:
         raise SourceError(

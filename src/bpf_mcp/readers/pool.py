@@ -29,7 +29,9 @@ def failure_of(reader: Reader, exc: Exception) -> SourceFailure:
         reader.source.value,
         "",
         "internal",
-        f"unexpected error in the {reader.source.value} reader: {exc!r}",
+        # The exception's type only: its message may hold a piece of a file (the log,
+        # for whoever runs the server, has the traceback).
+        f"unexpected error in the {reader.source.value} reader ({type(exc).__name__})",
         "report this as a bpf-mcp bug, with the server's log",
     )
 
