@@ -275,6 +275,12 @@ def get_tracepoint(query: GetTracepoint, view: View) -> TracepointDetail:
         )
     index: TracefsIndex = view.tracefs
     record = index.by_name.get(name)
+    if record is None and name in index.broken:
+        raise NotFound(
+            f"Tracepoint {name!r} is listed in tracefs available_events, but its format file"
+            f" {index.mount}/events/{name.replace(':', '/')}/format cannot be used:"
+            f" {index.broken[name]}. get_server_status counts such events."
+        )
     if record is None:
         near = close_names(name, list(index.by_name))
         raise NotFound(f"No tracepoint {name!r} in tracefs available_events." + did_you_mean(near))

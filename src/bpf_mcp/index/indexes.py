@@ -39,6 +39,8 @@ class TracefsIndex:
     """Every category once, sorted."""
     events: tuple[str, ...] = attrs.field(eq=False)
     """Every event name (the part after ':') once, sorted."""
+    broken: Mapping[str, str] = attrs.field(factory=dict, eq=False)
+    """Why each listed event without a usable format file was left out, by name."""
 
     @classmethod
     def build(cls, chunks: Sequence[TracefsChunk]) -> TracefsIndex:
@@ -50,6 +52,7 @@ class TracefsIndex:
             {r.name: r for r in records},
             tuple(sorted({r.category for r in records})),
             tuple(sorted({r.event for r in records})),
+            {b.name: b.reason for c in chunks for b in c.broken},
         )
 
     @property

@@ -1,4 +1,10 @@
-"""The tracefs reader: `available_events` and each event's format file."""
+"""The tracefs reader: `available_events` and each event's format file.
+
+An event whose format file cannot be used (gone, not a regular file, too large, not in the
+kernel's shape) is left out alone, with its reason: it is counted and named in the load's
+summary, and a question about it gets that reason. Only a failure of tracefs as a whole
+(not mounted, permission denied, available_events unreadable) fails the source.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from ..config import Config
 from ..errors import SourceError, SourceFailure
 from ..sources import TRACEFS_MOUNTS, Source
 from ..tracefs import (
+    BrokenEvent,
     FormatError,
     TracefsChunk,
     TracepointRecord,
@@ -32,6 +39,8 @@ EVENTS_BYTES = 8 << 20
 """available_events: 2,305 events take 62 kB; a hundred times as many fit."""
 FORMAT_BYTES = 256 << 10
 """One event's format file: the largest on 6.18 takes 5.5 kB."""
+NAMED_BROKEN = 5
+"""How many unusable events the summary names (it counts them all)."""
 
 MOUNT_FIX = (
     "mount it as root: mount -t tracefs nodev /sys/kernel/tracing (in a container,"
@@ -108,10 +117,13 @@ def _still_mounted(sysroot: Path, root: Path) -> None:
 
 def read_batch(
     sysroot: Path, root: Path, events: list[tuple[str, str]]
-) -> tuple[list[TracepointRecord], int]:
-    """Read and parse the format files of `events`; returns records and how many vanished."""
-    records = []
-    vanished = 0
+) -> tuple[list[TracepointRecord], list[BrokenEvent]]:
+    """Read and parse the format files of `events`: the records, and the events whose
+    format could not be used with why. Raises SourceError only for tracefs as a whole
+    (unmounted meanwhile, permission denied)."""
+    records: list[TracepointRecord] = []
+    broken: list[BrokenEvent] = []
+    mount_checked = False
     try:
         directory = Directory(sysroot, root / "events")
     except OSError as exc:
@@ -119,25 +131,53 @@ def read_batch(
         raise _unreadable(root / "events", exc) from None
     with directory:
         for category, event in events:
-            path = directory.path.joinpath(category, event, "format")
-            try:
-                raw = read_bytes(path, FORMAT_BYTES, root=directory)
-            except FileNotFoundError:
-                if not vanished:
-                    _still_mounted(sysroot, root)
-                vanished += 1  # removed between available_events and now (a module unloaded)
+            found = _read_event(directory, category, event)
+            if isinstance(found, TracepointRecord):
+                records.append(found)
                 continue
-            except OSError as exc:
-                raise _unreadable(path, exc) from None
-            text = raw.decode("utf-8", errors="replace")
-            try:
-                fmt = parse_format(text)
-            except FormatError as exc:
-                raise corrupt(
-                    Source.TRACEFS, path, f"the format file cannot be parsed: {exc}"
-                ) from None
-            records.append(TracepointRecord(category, event, fmt, text))
-    return records, vanished
+            if found == MISSING and not mount_checked:
+                _still_mounted(sysroot, root)  # one vanished event: is tracefs gone?
+                mount_checked = True
+            broken.append(BrokenEvent(f"{category}:{event}", found))
+    return records, broken
+
+
+MISSING = "the file does not exist"
+
+
+def _read_event(directory: Directory, category: str, event: str) -> TracepointRecord | str:
+    """The event's record, or why its format file cannot be used. Raises SourceError
+    when permission is denied (that is all of tracefs, not one event)."""
+    path = directory.path.joinpath(category, event, "format")
+    try:
+        raw = read_bytes(path, FORMAT_BYTES, root=directory)
+    except FileNotFoundError:
+        return MISSING
+    except OSError as exc:
+        failure = failure_from_os_error(
+            Source.TRACEFS, path, exc, fix_missing=MOUNT_FIX, fix_permission=ROOT_FIX
+        )
+        if failure.cause == "permission":
+            raise SourceError(failure) from None
+        return failure.detail
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        return TracepointRecord(category, event, parse_format(text), text)
+    except FormatError as exc:
+        return f"it cannot be parsed: {exc}"
+
+
+def summary(total: int, broken: list[BrokenEvent]) -> str:
+    """The load's summary: the events read, and the unusable ones counted and named."""
+    text = f"{total} events"
+    if broken:
+        named = "; ".join(f"{b.name} ({b.reason})" for b in broken[:NAMED_BROKEN])
+        more = f"; and {len(broken) - NAMED_BROKEN} more" if len(broken) > NAMED_BROKEN else ""
+        text += (
+            f"; {len(broken)} listed event{'s' if len(broken) != 1 else ''} left out because"
+            f" the format file cannot be used: {named}{more}"
+        )
+    return text
 
 
 class TracefsReader:
@@ -156,15 +196,12 @@ class TracefsReader:
         except FormatError as exc:
             raise corrupt(Source.TRACEFS, root / "available_events", str(exc)) from None
         total = 0
-        vanished = 0
+        broken: list[BrokenEvent] = []
         for start in range(0, len(events), BATCH):
-            records, gone = await in_thread(
+            records, bad = await in_thread(
                 read_batch, config.sysroot, root, events[start : start + BATCH]
             )
             total += len(records)
-            vanished += gone
-            await emit(TracefsChunk(str(root), tuple(records)))
-        summary = f"{total} events"
-        if vanished:
-            summary += f" ({vanished} listed events vanished while reading)"
-        return Loaded(str(root), summary)
+            broken += bad
+            await emit(TracefsChunk(str(root), tuple(records), tuple(bad)))
+        return Loaded(str(root), summary(total, broken))
