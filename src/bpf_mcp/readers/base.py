@@ -7,7 +7,7 @@ import errno
 import os
 import stat
 from collections.abc import Awaitable, Callable, Hashable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar
@@ -229,11 +229,40 @@ TIMEOUT_FIX = (
 )
 
 
+@attrs.define
+class Seen:
+    """What a reader's last signature check saw: the signature, or the failure of the
+    check (as `failure_key`). The supervisor compares it across a backoff wait to retry
+    at once when the source changed."""
+
+    last: Hashable = None
+
+
+def failure_key(exc: Exception) -> Hashable:
+    """What stands for a failed signature check: equal for the same failure."""
+    if isinstance(exc, SourceError):
+        return ("failed", exc.failure.cause, exc.failure.path, exc.failure.detail)
+    return ("failed", type(exc).__name__)
+
+
+async def check(reader: Reader, config: Config, seen: Seen) -> Hashable:
+    """The reader's signature, bounded by `read_timeout`; recorded in `seen`, and so is
+    its failure (which is then raised)."""
+    gate = _GATE.get() or ReadGate()
+    try:
+        seen.last = await _bounded(reader, config, gate, reader.signature(config))
+    except Exception as exc:
+        seen.last = failure_key(exc)
+        raise
+    return seen.last
+
+
 async def run_reader(
     reader: Reader,
     config: Config,
     send: trio.MemorySendChannel[RouterMessage],
     on_loaded: Callable[[], None],
+    seen: Seen | None = None,
 ) -> None:
     """Load the source, then re-check its signature every `refresh_interval` and reload
     when it changes. Runs until cancelled; raises the reader's error when a load fails.
@@ -242,13 +271,14 @@ async def run_reader(
     it abandons the blocked read and raises SourceError with cause "timeout", naming the
     file being read. Worker threads go through the caller's `reader_threads` gate (a new
     one when there is none), so a supervisor that keeps one gate across restarts never
-    runs two of a source's reads at once.
+    runs two of a source's reads at once. Each check's outcome is recorded in `seen`.
     """
+    seen = seen or Seen()
     with reader_threads(_GATE.get()) as gate:
         generation = 0
         last: Hashable = object()
         while True:
-            current = await _bounded(reader, config, gate, reader.signature(config))
+            current = await check(reader, config, seen)
             if current != last:
                 generation += 1
                 this = generation
@@ -261,6 +291,22 @@ async def run_reader(
                 last = current
                 on_loaded()
             await trio.sleep(config.refresh_interval)
+
+
+async def wait_for_change(reader: Reader, config: Config, seen: Seen, delay: float) -> bool:
+    """Sleep `delay` seconds, re-checking the signature every `refresh_interval` meanwhile:
+    return True as soon as a check sees other than `seen` held at the start (the file came
+    back, or was replaced), False when the delay ran out. The backoff delays retries of an
+    unchanged source; a changed one is retried within one refresh interval."""
+    before = seen.last
+    with trio.move_on_after(delay):
+        while True:
+            await trio.sleep(config.refresh_interval)
+            with suppress(Exception):
+                await check(reader, config, seen)
+            if seen.last != before:
+                return True
+    return False
 
 
 async def _bounded(reader: Reader, config: Config, gate: ReadGate, work: Awaitable[T]) -> T:
