@@ -7,6 +7,7 @@ read or parsed is left out and named in the load's summary; only vmlinux is esse
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..btf import Btf, BtfError, parse_btf
@@ -49,15 +50,27 @@ def _module_names(root: Path, directory: Path) -> list[str]:
     return sorted(name for name in names if name != VMLINUX and not name.startswith("."))
 
 
+def _identity(st: os.stat_result) -> tuple[int, ...]:
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def _signature(config: Config) -> tuple[object, ...]:
+    """vmlinux's identity (device, inode, size, time), and each module file's: a module
+    loaded or unloaded adds or removes its file, and one unloaded and loaded again within
+    a refresh interval leaves a new file (a new inode) under the same name."""
     path = config.path(BTF_VMLINUX)
     try:
         st = stat_path(path, root=config.sysroot)
     except OSError as exc:
         raise _unreadable(path, exc) from None
-    # A module loaded or unloaded adds or removes its file: the listing is part of it.
-    modules = tuple(_module_names(config.sysroot, config.path(BTF_DIR)))
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, modules
+    directory = config.path(BTF_DIR)
+    modules = []
+    for name in _module_names(config.sysroot, directory):
+        try:
+            modules.append((name, _identity(stat_path(directory / name, root=config.sysroot))))
+        except OSError as exc:
+            modules.append((name, (exc.errno or 0,)))
+    return _identity(st), tuple(modules)
 
 
 def _parse_module(root: Path, path: Path, base: Btf) -> Btf | str:
