@@ -1,4 +1,5 @@
-"""Fast substring search over many short names (pure; no I/O).
+"""Fast substring search over many short names (pure; no I/O), and the one case folding
+every name match uses.
 
 All names are joined into one string, searched with `str.find` (C speed) and mapped back
 to entries with a bisect over the entries' start offsets. When a needle matches a large
@@ -8,8 +9,20 @@ share of the entries, scanning each name is cheaper and the search switches to t
 from __future__ import annotations
 
 import bisect
+import string
 from array import array
 from collections.abc import Sequence
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def fold_case(text: str) -> str:
+    """`text` with ASCII letters in lower case and every other character as it is: the one
+    case folding of every case-insensitive name match (tracepoints, functions, BTF types,
+    kfuncs, catalogues). Kernel names are ASCII, so `ß` or the Kelvin sign match only
+    themselves, never `ss` or `k`; and the length never changes."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+
 
 _SEP = "\n"  # between entries in the joined text
 _STAND_IN = "\ufffd"  # for a separator inside a name (same length, so offsets hold)
@@ -21,18 +34,18 @@ class SubstringIndex:
     __slots__ = ("_fold", "_names", "_starts", "_text")
 
     def __init__(self, names: Sequence[str], *, fold: bool = True) -> None:
-        """Index `names`; with `fold`, matching ignores case (`str.lower`)."""
+        """Index `names`; with `fold`, matching ignores ASCII case (see `fold_case`)."""
         self._fold = fold
         joined = _SEP.join(names)
         if joined.count(_SEP) == max(0, len(names) - 1):
-            # The common case: no name holds the separator, so one C-speed lower() and
+            # The common case: no name holds the separator, so one C-speed fold and
             # split give every entry's folded text.
-            text = joined.lower() if fold else joined
+            text = fold_case(joined) if fold else joined
             keyed = text.split(_SEP) if names else []
         else:
             # Corrupt data can put anything in a name: fold each alone and stand in for
             # the separator inside names, so entries never shift.
-            keyed = [n.lower() for n in names] if fold else list(names)
+            keyed = [fold_case(n) for n in names] if fold else list(names)
             text = _SEP.join(k.replace(_SEP, _STAND_IN) for k in keyed)
         self._text = text
         self._names = keyed
@@ -50,7 +63,7 @@ class SubstringIndex:
         """Positions of the entries containing `needle`, ascending. An empty needle
         matches every entry."""
         if self._fold:
-            needle = needle.lower()
+            needle = fold_case(needle)
         if not needle:
             return list(range(len(self._names)))
         text, starts, names = self._text, self._starts, self._names

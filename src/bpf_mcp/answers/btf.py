@@ -35,6 +35,7 @@ from ..results import (
     BtfTypeSummary,
     CHeader,
 )
+from ..textindex import fold_case
 from .paging import window
 
 MAX_OTHERS = 20
@@ -195,10 +196,10 @@ def _suggestions(objects: Sequence[Btf], name: str, limit: int = 6) -> list[str]
     """Names close to `name`: the same letters in another case, similar spellings, then
     names that contain it."""
     found: dict[str, None] = {}
-    folded = name.lower()
+    folded = fold_case(name)
     for btf in objects:
         for tid in btf.search_names(name, case_sensitive=False):
-            if btf.name(tid).lower() == folded:
+            if fold_case(btf.name(tid)) == folded:
                 found.setdefault(btf.name(tid))
     for btf in objects:
         for close in difflib.get_close_matches(name, btf.unique_names(), n=limit, cutoff=0.75):

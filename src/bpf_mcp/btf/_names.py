@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import string
 from array import array
 from collections.abc import Sequence
 
@@ -85,7 +86,7 @@ class NameIndex:
         `case_sensitive`), ascending."""
         ids = self.ids
         rows = self._rows(needle)
-        if case_sensitive and needle.lower() != needle.upper():
+        if case_sensitive and any(c in string.ascii_letters for c in needle):
             names = self.names
             return [ids[r] for r in rows if needle in names[r]]
         return [ids[r] for r in rows]
@@ -93,7 +94,9 @@ class NameIndex:
     def glob(self, pattern: str, *, case_sensitive: bool) -> list[int]:
         """The ids whose whole name matches the shell-style `pattern` (`*`, `?`, `[set]`),
         ascending."""
-        rx = re.compile(fnmatch.translate(pattern), 0 if case_sensitive else re.IGNORECASE)
+        # re.ASCII: case is ignored for ASCII letters only, as `fold_case` does.
+        flags = re.ASCII if case_sensitive else re.ASCII | re.IGNORECASE
+        rx = re.compile(fnmatch.translate(pattern), flags)
         # Only names holding the pattern's longest literal run can match: search for it.
         literal = max(_GLOB_SYNTAX.split(pattern), key=len)
         ids = self.ids
