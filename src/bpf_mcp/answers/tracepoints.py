@@ -282,7 +282,7 @@ def get_tracepoint(query: GetTracepoint, view: View) -> TracepointDetail:
             f" {index.broken[name]}. get_server_status counts such events."
         )
     if record is None:
-        near = close_names(name, list(index.by_name))
+        near = close_names(name, index.near, (n for n in index.by_name if name in n))
         raise NotFound(f"No tracepoint {name!r} in tracefs available_events." + did_you_mean(near))
     btf_index: BtfIndex | None = view.indexes.btf
     btf = btf_index.btf if btf_index is not None else None
