@@ -100,6 +100,10 @@ class UnsuitableFile(OSError):
     Its `strerror` says which."""
 
 
+TRANSIENT_ERRNOS = frozenset(
+    {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS, errno.EAGAIN, errno.EINTR}
+)
+"""Errors of the moment, not of the file: out of descriptors or memory, interrupted."""
 OUTSIDE_FIX = (
     "replace the link with the file itself (or a link inside the sysroot), or serve the"
     " tree the link points into with --sysroot"
@@ -131,7 +135,10 @@ def failure_from_os_error(
         reason = exc.strerror
     else:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
-    return SourceFailure(source.value, shown, "io", f"read failed ({reason})", fix_other)
+    transient = exc.errno in TRANSIENT_ERRNOS
+    return SourceFailure(
+        source.value, shown, "io", f"read failed ({reason})", fix_other, transient=transient
+    )
 
 
 def _check_regular(fd: int) -> None:
@@ -324,5 +331,6 @@ async def _bounded(reader: Reader, config: Config, gate: ReadGate, work: Awaitab
             "timeout",
             f"reading took longer than {config.read_timeout:g} s{stuck}",
             TIMEOUT_FIX,
+            transient=True,
         )
     )
