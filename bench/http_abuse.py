@@ -27,6 +27,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -65,6 +66,22 @@ class Server:
                 return
         self.proc.kill()
         raise RuntimeError("the server did not print its URL")
+
+    def wait_ready(self) -> None:
+        """Wait (60 s at most) until /healthz says every source is ready, so the figures
+        taken next are not those of a server still loading."""
+        deadline = time.monotonic() + 60
+        request = f"GET /healthz HTTP/1.1\r\nhost: {HOST}:{self.port}\r\nconnection: close\r\n\r\n"
+        while time.monotonic() < deadline:
+            with socket.create_connection((HOST, self.port), timeout=10) as connection:
+                connection.sendall(request.encode())
+                reply = b""
+                while chunk := connection.recv(65536):
+                    reply += chunk
+            if b'"status":"ready"' in reply:
+                return
+            time.sleep(0.2)
+        raise RuntimeError("the server's sources were not ready within 60 s")
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -335,6 +352,7 @@ def main() -> int:
     results: dict[str, Any] = {}
     for name in args.only.split(","):
         server = Server(args.extra)
+        server.wait_ready()
         try:
             scenario = SCENARIOS[name]
             if name == "connections":

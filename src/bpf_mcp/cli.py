@@ -127,6 +127,9 @@ class HttpOptions:
     insecure_no_auth: bool
     stateless: bool
     json_response: bool
+    max_connections: int
+    max_sessions: int
+    session_idle_timeout: float
 
     def serve_kwargs(self) -> dict[str, Any]:
         return attrs.asdict(self, recurse=False)
@@ -175,6 +178,11 @@ def read_token_file(path: Path) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .transports.policy import (
+        DEFAULT_MAX_CONNECTIONS,
+        DEFAULT_MAX_SESSIONS,
+        DEFAULT_SESSION_IDLE_TIMEOUT,
+    )
     from .transports.protocol import package_version
 
     parser = argparse.ArgumentParser(
@@ -310,15 +318,57 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env_flag("JSON_RESPONSE"),
         help="answer POSTs with JSON bodies instead of SSE streams (env BPF_MCP_JSON_RESPONSE)",
     )
+    limits: tuple[tuple[str, type, object, str], ...] = (
+        (
+            "--max-connections",
+            int,
+            DEFAULT_MAX_CONNECTIONS,
+            "connections open at once; more wait until one closes (lowered to keep"
+            " descriptors for reading the kernel's files)",
+        ),
+        (
+            "--max-sessions",
+            int,
+            DEFAULT_MAX_SESSIONS,
+            "MCP sessions open at once; one more closes the least recently used idle session",
+        ),
+        (
+            "--session-idle-timeout",
+            float,
+            f"{DEFAULT_SESSION_IDLE_TIMEOUT:g}",
+            "seconds a session lives without a request",
+        ),
+    )
+    for flag, kind, default, meaning in limits:
+        env = flag.removeprefix("--").replace("-", "_").upper()
+        http.add_argument(
+            flag,
+            type=kind,
+            default=_env(env, str(default)),  # a string default goes through `type` too
+            metavar="S" if kind is float else "N",
+            help=f"{meaning} (env BPF_MCP_{env}; default {default})",
+        )
     return parser
 
 
 def http_options(args: argparse.Namespace) -> HttpOptions:
     """The HTTP options, checked; UsageError for a bad value or a non-loopback bind without
     a token (unless --insecure-no-auth)."""
-    from .transports.policy import is_loopback
+    from .transports.policy import check_allowed_hosts, is_loopback
 
     host, port = parse_bind(args.bind)
+    allowed_hosts = tuple(args.allow_host or _env_list("ALLOW_HOST"))
+    try:
+        check_allowed_hosts(allowed_hosts)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for option, value in (
+        ("--max-connections", args.max_connections),
+        ("--max-sessions", args.max_sessions),
+        ("--session-idle-timeout", args.session_idle_timeout),
+    ):
+        if not value > 0 or value == float("inf"):
+            raise UsageError(f"{option} must be a positive number, not {value}")
     token = _token(args.token_file)
     if token is None and not is_loopback(host):
         if not args.insecure_no_auth:
@@ -335,11 +385,14 @@ def http_options(args: argparse.Namespace) -> HttpOptions:
         host=host,
         port=port,
         allowed_origins=tuple(args.allow_origin or _env_list("ALLOW_ORIGIN")),
-        allowed_hosts=tuple(args.allow_host or _env_list("ALLOW_HOST")),
+        allowed_hosts=allowed_hosts,
         token=token,
         insecure_no_auth=args.insecure_no_auth,
         stateless=args.stateless,
         json_response=args.json_response,
+        max_connections=args.max_connections,
+        max_sessions=args.max_sessions,
+        session_idle_timeout=args.session_idle_timeout,
     )
 
 
