@@ -27,17 +27,19 @@ from typing import Any
 
 import trio
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from bpf_mcp import queries as q
+from bpf_mcp.answers import answer
+from bpf_mcp.errors import BpfMcpError
+from bpf_mcp.testing.httpserver import (
+    ACCEPT,
+    FIXTURES,
+    INITIALIZE,
+    PROTOCOL,
+    Server,
+    post,
+)
+from bpf_mcp.testing.view import build_view
 
-from tests.conftest import build_view  # noqa: E402
-
-from bench.http_abuse import ACCEPT, INITIALIZE, PROTOCOL, Server, _post  # noqa: E402
-from bpf_mcp import queries as q  # noqa: E402
-from bpf_mcp.answers import answer  # noqa: E402
-from bpf_mcp.errors import BpfMcpError  # noqa: E402
-
-FIXTURES = REPO / "fixtures" / "linux-6.18"
 ALPHABET = "abcdefghijklmnopqrstuvwxyz_0123456789"
 
 
@@ -79,7 +81,7 @@ def in_process(sysroot: Path, rng: random.Random) -> dict[str, Any]:
 
 
 async def over_http(server: Server, seconds: float, clients: int) -> dict[str, Any]:
-    status, fields, _ = await _post(server.port, INITIALIZE)
+    status, fields, _ = await post(server.port, INITIALIZE)
     assert status == 200, status
     session = fields["mcp-session-id"]
     rng = random.Random(7)
@@ -97,7 +99,7 @@ async def over_http(server: Server, seconds: float, clients: int) -> dict[str, A
             arguments = arguments or {"name": name}
             params = {"name": tool, "arguments": arguments}
             call = {"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": params}
-            await _post(server.port, call, session)
+            await post(server.port, call, session)
             asked += 1
             n += clients
 

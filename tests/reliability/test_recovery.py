@@ -18,9 +18,8 @@ import trio.testing
 
 from bpf_mcp.api import BpfMcp, open_bpf_mcp
 from bpf_mcp.config import Backoff, Config
-from bpf_mcp.readers.btf import _signature as btf_signature
-from bpf_mcp.readers.kallsyms import _signature as kallsyms_signature
-from bpf_mcp.readers.sysroot import WHOLE_SYSTEM
+from bpf_mcp.readers.btf import BtfReader
+from bpf_mcp.readers.kallsyms import KallsymsReader
 from bpf_mcp.sources import Source
 
 from .conftest import (
@@ -172,12 +171,12 @@ def test_a_module_reloaded_under_the_same_name_changes_the_btf_signature(
     shutil.copyfile(FIXTURE.parent / "btf/base.btf", btf / "vmlinux")
     shutil.copyfile(FIXTURE.parent / "btf/module.btf", btf / "mod")
     config = Config(sysroot=tmp_path)
-    before = btf_signature(config)
-    assert btf_signature(config) == before
+    before = trio.run(BtfReader().signature, config)
+    assert trio.run(BtfReader().signature, config) == before
     # Unloaded and loaded again: sysfs makes a new file (a new inode) of the same name.
     shutil.copyfile(FIXTURE.parent / "btf/module.btf", btf / "mod.new")
     (btf / "mod.new").rename(btf / "mod")
-    assert btf_signature(config) != before
+    assert trio.run(BtfReader().signature, config) != before
 
 
 @pytest.mark.live
@@ -188,8 +187,8 @@ def test_a_bpf_program_loaded_on_the_live_kernel_changes_the_kallsyms_signature(
         pytest.skip("needs root and bpftrace to load a BPF program")
     if Path("/proc/sys/net/core/bpf_jit_kallsyms").read_text().strip() != "1":
         pytest.skip("net.core.bpf_jit_kallsyms is off: BPF programs are not in kallsyms")
-    path = Path("/proc/kallsyms")
-    before = kallsyms_signature(WHOLE_SYSTEM, path)
+    live = Config()
+    before = trio.run(KallsymsReader().signature, live)
     program = "interval:s:1 { @ticks = count(); }"
     with subprocess.Popen(
         [bpftrace, "-e", program], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -201,7 +200,7 @@ def test_a_bpf_program_loaded_on_the_live_kernel_changes_the_kallsyms_signature(
             for line in tracer.stdout:  # bpftrace says so once its program is loaded
                 if line.startswith("Attaching"):
                     break
-            loaded = kallsyms_signature(WHOLE_SYSTEM, path)
+            loaded = trio.run(KallsymsReader().signature, live)
         finally:
             watchdog.cancel()
             tracer.terminate()

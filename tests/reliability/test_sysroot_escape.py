@@ -20,6 +20,7 @@ import trio
 from bpf_mcp.api import BpfMcp, open_bpf_mcp
 from bpf_mcp.btf import BtfError, parse_btf
 from bpf_mcp.kallsyms import KallsymsError, parse_kallsyms
+from bpf_mcp.readers.loaded import is_live
 from bpf_mcp.readers.sysroot import (
     Directory,
     OutsideSysroot,
@@ -88,7 +89,7 @@ async def every_output(handle: BpfMcp, url: str) -> str:
         ("describe_btf_type", {"name": "task_struct"}),
         ("list_kernel_functions", {"pattern": "s"}),
         ("get_kernel_function", {"name": "do_sys_open"}),
-        ("get_kernel_info", {}),
+        ("get_kernel_info", {"sections": ["all"]}),
     ]
     for name, arguments in calls:
         outcome = await call(handle, name, arguments)
@@ -145,7 +146,7 @@ async def test_links_out_of_the_sysroot_leak_nothing(
             assert entry["state"] != "ready"
             assert entry["last_error"]["cause"] == "outside-sysroot"
             assert "leads outside the sysroot" in entry["last_error"]["detail"]
-        info = await call(handle, "get_kernel_info", {})
+        info = await call(handle, "get_kernel_info", {"sections": ["files"]})
         assert info.payload["release"] is None
         release = [f for f in info.payload["files"] if f["role"] == "release"]
         assert "outside the sysroot" in release[0]["detail"]
@@ -356,3 +357,13 @@ def test_no_descriptor_is_left_open(tree: Path) -> None:
             with pytest.raises(OutsideSysroot):
                 directory.open("../../secret", os.O_RDONLY)
     assert count() == before
+
+
+def test_a_proc_linked_to_this_machines_proc_is_not_a_live_sysroot(tmp_path: Path) -> None:
+    """The loaded-BPF reader lists this machine's objects only for a live sysroot: a
+    sysroot whose proc is a link to /proc would make it read outside the sysroot."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "proc").symlink_to("/proc")
+    assert not is_live(root)
+    assert is_live(Path("/"))
