@@ -127,25 +127,50 @@ class HttpOptions:
     insecure_no_auth: bool
     stateless: bool
     json_response: bool
+    max_connections: int
+    max_sessions: int
+    session_idle_timeout: float
 
     def serve_kwargs(self) -> dict[str, Any]:
         return attrs.asdict(self, recurse=False)
 
 
+TOKEN_FILE_BYTES = 4096
+"""The largest token file read: a token is one line; anything larger is not a token file."""
+
+
 def read_token_file(path: Path) -> str:
-    """The token in `path` (surrounding whitespace removed); UsageError if unreadable or empty.
+    """The token in `path` (surrounding whitespace removed); UsageError if unreadable,
+    empty, not a regular file (a FIFO or device is refused at once, never waited on or
+    read without end) or larger than TOKEN_FILE_BYTES.
 
     The message names the file, never its content.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-        mode = path.stat().st_mode
+        # O_NONBLOCK: opening a FIFO does not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise UsageError(
+                    f"--token-file {path}: it is not a regular file"
+                    f" (mode {stat.filemode(st.st_mode)}); put the token in a file of its own"
+                )
+            data = os.read(fd, TOKEN_FILE_BYTES + 1)
+        finally:
+            os.close(fd)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"--token-file {path}: cannot read it ({type(exc).__name__})") from None
+    if len(data) > TOKEN_FILE_BYTES:
+        raise UsageError(
+            f"--token-file {path}: it is larger than {TOKEN_FILE_BYTES} bytes, too large to"
+            " hold one token"
+        )
     token = text.strip()
     if not token or len(token.split()) != 1:
         raise UsageError(f"--token-file {path}: expected one token on one line, found none or more")
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         logging.getLogger("bpf_mcp").warning(
             "token file %s is readable by other users; chmod 600 it", path
         )
@@ -153,6 +178,11 @@ def read_token_file(path: Path) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .transports.policy import (
+        DEFAULT_MAX_CONNECTIONS,
+        DEFAULT_MAX_SESSIONS,
+        DEFAULT_SESSION_IDLE_TIMEOUT,
+    )
     from .transports.protocol import package_version
 
     parser = argparse.ArgumentParser(
@@ -298,15 +328,57 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env_flag("JSON_RESPONSE"),
         help="answer POSTs with JSON bodies instead of SSE streams (env BPF_MCP_JSON_RESPONSE)",
     )
+    limits: tuple[tuple[str, type, object, str], ...] = (
+        (
+            "--max-connections",
+            int,
+            DEFAULT_MAX_CONNECTIONS,
+            "connections open at once; more wait until one closes (lowered to keep"
+            " descriptors for reading the kernel's files)",
+        ),
+        (
+            "--max-sessions",
+            int,
+            DEFAULT_MAX_SESSIONS,
+            "MCP sessions open at once; one more closes the least recently used idle session",
+        ),
+        (
+            "--session-idle-timeout",
+            float,
+            f"{DEFAULT_SESSION_IDLE_TIMEOUT:g}",
+            "seconds a session lives without a request",
+        ),
+    )
+    for flag, kind, default, meaning in limits:
+        env = flag.removeprefix("--").replace("-", "_").upper()
+        http.add_argument(
+            flag,
+            type=kind,
+            default=_env(env, str(default)),  # a string default goes through `type` too
+            metavar="S" if kind is float else "N",
+            help=f"{meaning} (env BPF_MCP_{env}; default {default})",
+        )
     return parser
 
 
 def http_options(args: argparse.Namespace) -> HttpOptions:
     """The HTTP options, checked; UsageError for a bad value or a non-loopback bind without
     a token (unless --insecure-no-auth)."""
-    from .transports.policy import is_loopback
+    from .transports.policy import check_allowed_hosts, is_loopback
 
     host, port = parse_bind(args.bind)
+    allowed_hosts = tuple(args.allow_host or _env_list("ALLOW_HOST"))
+    try:
+        check_allowed_hosts(allowed_hosts)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for option, value in (
+        ("--max-connections", args.max_connections),
+        ("--max-sessions", args.max_sessions),
+        ("--session-idle-timeout", args.session_idle_timeout),
+    ):
+        if not value > 0 or value == float("inf"):
+            raise UsageError(f"{option} must be a positive number, not {value}")
     token = _token(args.token_file)
     if token is None and not is_loopback(host):
         if not args.insecure_no_auth:
@@ -323,11 +395,14 @@ def http_options(args: argparse.Namespace) -> HttpOptions:
         host=host,
         port=port,
         allowed_origins=tuple(args.allow_origin or _env_list("ALLOW_ORIGIN")),
-        allowed_hosts=tuple(args.allow_host or _env_list("ALLOW_HOST")),
+        allowed_hosts=allowed_hosts,
         token=token,
         insecure_no_auth=args.insecure_no_auth,
         stateless=args.stateless,
         json_response=args.json_response,
+        max_connections=args.max_connections,
+        max_sessions=args.max_sessions,
+        session_idle_timeout=args.session_idle_timeout,
     )
 
 

@@ -30,7 +30,10 @@ class SourceFailure:
     """Why a kernel source could not be read: data, so it can cross channels and be shown.
 
     `cause` is one of: "missing", "not-mounted", "permission", "corrupt", "timeout", "io",
-    "internal". `fix` is what a person can do about it ("" when nothing can be done).
+    "outside-sysroot", "internal". `fix` is what a person can do about it ("" when nothing
+    can be done). `transient` marks a failure that says nothing about the data (the
+    process ran out of descriptors or memory, a read hung): a source that has loaded
+    keeps serving its last data through it.
     """
 
     source: str
@@ -38,6 +41,7 @@ class SourceFailure:
     cause: str
     detail: str
     fix: str = ""
+    transient: bool = False
 
     def sentence(self) -> str:
         """One sentence naming the source, the path, the cause and the fix."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from .readers.system import SystemReader
 from .readers.tracefs import TracefsReader
 from .snapshot import open_snapshot, read_manifest
 from .sources import BTF_VMLINUX, Source
+from .system.shapes import is_release
 
 NAME = re.compile(KERNEL_NAME + r"\Z")
 BTF_MAGICS = (b"\x9f\xeb", b"\xeb\x9f")
@@ -155,12 +157,20 @@ def release_of(config: Config, spec: KernelSpec | None) -> str | None:
     root = config.sysroot if spec is None else spec.path if spec.kind == "sysroot" else None
     if root is None:
         return None
+    path = root / "proc/sys/kernel/osrelease"
+    # Only a file inside the sysroot (a link out of it is not followed), and shown only
+    # with the shape of a release: text of any other shape is not the kernel's.
+    real = os.path.realpath(path)
+    if root != Path("/") and not real.startswith(os.path.realpath(root).rstrip("/") + "/"):
+        return None
     try:
-        with open(root / "proc/sys/kernel/osrelease", "rb") as file:
+        if not stat.S_ISREG(os.stat(real).st_mode):
+            return None  # a FIFO or device would hang or never end
+        with open(real, "rb") as file:
             text = file.read(256).decode("ascii", "replace").strip()
     except OSError:
         return None
-    return text if text.isprintable() and len(text) < 128 else None
+    return text if is_release(text) else None
 
 
 def machine() -> str:

@@ -30,8 +30,8 @@ def one_type(words: list[int], strings: bytes = GOOD_STRINGS) -> bytes:
 HEADER_CASES: list[tuple[str, bytes, str]] = [
     ("empty", b"", "header truncated: the blob has 0 bytes"),
     ("short header", built()[:10], "header truncated: the blob has 10 bytes"),
-    ("bad magic", b"\x00\x00" + built()[2:], "bad BTF magic 0x0000 at byte 0"),
-    ("elf file", b"\x7fELF" + b"\0" * 40, "bad BTF magic 0x7f45"),
+    ("bad magic", b"\x00\x00" + built()[2:], "bad BTF magic at byte 0 (expected 0xeb9f"),
+    ("elf file", b"\x7fELF" + b"\0" * 40, "order) (it is an ELF file"),
     ("version 2", built(version=2), "unsupported BTF version 2 at byte 2"),
     ("version 0", built(version=0), "unsupported BTF version 0"),
     ("hdr_len too small", built(hdr_len=16), "header length 16 at byte 4 is shorter"),

@@ -132,9 +132,10 @@ class Counting:
 
 
 class HungReads:
-    """A file system on which opening one path blocks until `released` is set, as on a
-    hung NFS or FUSE mount. Install `open` in place of os.open (every reader opens files
-    through it); it counts the opens blocked at once.
+    """A file system on which opening one path to read it blocks until `released` is set,
+    as on a hung NFS or FUSE mount (its metadata, an O_PATH open, still answers). Install
+    `open` in place of os.open (every reader opens files through it); it counts the opens
+    blocked at once.
 
     A watchdog releases the reads after `watchdog` seconds, so code that waits for them
     makes a test slow and failing, never hung.
@@ -152,7 +153,11 @@ class HungReads:
         self._watchdog.start()
 
     def open(self, path: Any, flags: int, mode: int = 0o777, *, dir_fd: int | None = None) -> int:
-        if os.fsdecode(path) == self.path and not self.released.is_set():
+        # Readers open files under a sysroot one component at a time, relative to the
+        # directory before it: the whole path is that directory's and the name.
+        where = os.readlink(f"/proc/self/fd/{dir_fd}") if dir_fd is not None else ""
+        hangs = not flags & os.O_PATH and not self.released.is_set()
+        if hangs and os.path.join(where, os.fsdecode(path)) == self.path:
             with self._lock:
                 self.blocked += 1
                 self.most_at_once = max(self.most_at_once, self.blocked)

@@ -29,8 +29,8 @@ def test_no_trailing_newline() -> None:
     ("line", "message"),
     [
         ("sched_switch", "expected 'category:event'"),
-        (":sched_switch", "category name '' in ':sched_switch' is empty"),
-        ("sched:", "event name '' in 'sched:' is empty"),
+        (":sched_switch", "the category name is empty"),
+        ("sched:", "the event name is empty"),
         ("sched:a:b", "forbidden character ':'"),
         ("../..:x", "could leave the events directory"),
         ("sched:..", "could leave the events directory"),

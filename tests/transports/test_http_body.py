@@ -4,9 +4,11 @@ bytes and time) so that the answer reaches a client still sending."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
+import pytest
 import trio
 import trio.testing
 
@@ -44,13 +46,13 @@ def scripted(chunks: Iterable[bytes], *, then: str = "end") -> Any:
 
 
 async def test_a_body_within_the_limit_is_kept_whole() -> None:
-    body, end = await receive_body(scripted([b"ab", b"cd"]), 4)
+    body, end = await receive_body(scripted([b"ab", b"cd"]), 4, math.inf)
     assert (body, end) == (b"abcd", BodyEnd.COMPLETE)
 
 
 async def test_a_body_over_the_limit_is_read_to_its_end_and_dropped() -> None:
     receive = scripted([CHUNK] * 40)
-    body, end = await receive_body(receive, 1 << 20)
+    body, end = await receive_body(receive, 1 << 20, math.inf)
     assert (body, end) == (None, BodyEnd.COMPLETE)
 
 
@@ -64,13 +66,26 @@ async def test_a_stalled_body_is_cut_after_the_drain_timeout(
 ) -> None:
     start = trio.current_time()
     with trio.fail_after(DRAIN_TIMEOUT * 2):
-        body, end = await receive_body(scripted([CHUNK] * 2, then="stall"), 100)
+        body, end = await receive_body(scripted([CHUNK] * 2, then="stall"), 100, math.inf)
     assert (body, end) == (None, BodyEnd.CUT)
     assert trio.current_time() - start >= DRAIN_TIMEOUT
 
 
+async def test_a_body_that_stalls_within_the_limit_is_late_at_its_deadline(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    start = trio.current_time()
+    with trio.fail_after(60):
+        body, end = await receive_body(scripted([b"{"], then="stall"), 100, start + 10)
+    assert (body, end) == (None, BodyEnd.LATE)
+    assert trio.current_time() - start == pytest.approx(10)
+
+
 async def test_a_disconnect_means_nobody_to_answer() -> None:
-    assert await receive_body(scripted([b"a"], then="disconnect"), 100) == (None, BodyEnd.GONE)
+    assert await receive_body(scripted([b"a"], then="disconnect"), 100, math.inf) == (
+        None,
+        BodyEnd.GONE,
+    )
     assert await drop_body(scripted([CHUNK], then="disconnect")) is BodyEnd.GONE
 
 

@@ -132,3 +132,24 @@ def test_a_refusal_quotes_hostile_headers_escaped_and_short() -> None:
     assert refused is not None
     detail = refused.body["detail"]
     assert detail.isascii() and len(detail) < 400
+
+
+def test_a_host_naming_the_address_the_connection_reached_is_served() -> None:
+    """Bound to every interface, a client may use any of the machine's addresses: the
+    address its connection reached is not a name an attacker controls."""
+    everywhere = Gate(("localhost:1337", "127.0.0.1:1337"), (), None)
+    for host, local in (
+        ("10.1.2.3:1337", "10.1.2.3:1337"),
+        ("[2001:db8::7]:1337", "[2001:db8::7]:1337"),
+        ("10.1.2.3:1337", "[::ffff:10.1.2.3]:1337"),  # IPv4 over a dual-stack socket
+    ):
+        assert everywhere.refusal(host=host, origin=None, authorization=None, local=local) is None
+    refused_pairs: tuple[tuple[str, str | None], ...] = (
+        ("10.1.2.3:1337", "10.1.2.4:1337"),  # another address
+        ("10.1.2.3:80", "10.1.2.3:1337"),  # another port
+        ("evil.example:1337", "10.1.2.3:1337"),  # a name
+        ("10.1.2.3:1337", None),
+    )
+    for name, reached in refused_pairs:
+        refused = everywhere.refusal(host=name, origin=None, authorization=None, local=reached)
+        assert refused is not None and refused.status == 421

@@ -6,7 +6,6 @@ vmlinux's, so an id is only unique within its object and every answer names the 
 
 from __future__ import annotations
 
-import difflib
 import glob
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -36,6 +35,7 @@ from ..results import (
     CHeader,
 )
 from .paging import window
+from .suggest import CONTAINING, close_names
 
 MAX_OTHERS = 20
 
@@ -191,34 +191,25 @@ def _candidates(objects: Sequence[Btf], name: str) -> list[tuple[Btf, int]]:
     return found
 
 
-def _suggestions(objects: Sequence[Btf], name: str, limit: int = 6) -> list[str]:
-    """Names close to `name`: the same letters in another case, similar spellings, then
-    names that contain it."""
+def _suggestions(index: BtfIndex, objects: Sequence[Btf], name: str, limit: int = 6) -> list[str]:
+    """Names close to `name` in `objects`: the same letters in another case, similar
+    spellings, then names that contain it."""
     found: dict[str, None] = {}
-    folded = name.lower()
     for btf in objects:
-        for tid in btf.search_names(name, case_sensitive=False):
-            if btf.name(tid).lower() == folded:
-                found.setdefault(btf.name(tid))
-    for btf in objects:
-        for close in difflib.get_close_matches(name, btf.unique_names(), n=limit, cutoff=0.75):
-            found.setdefault(close)
-    if len(found) < limit:
-        containing = sorted(
-            {btf.name(t) for btf in objects for t in btf.search_names(name)[:500]}, key=len
-        )
-        for other in containing:
-            found.setdefault(other)
-    found.pop(name, None)
+        near = index.near[btf.object_name]
+        containing = map(btf.name, btf.search_names(name, case_sensitive=False, limit=CONTAINING))
+        found.update(dict.fromkeys(close_names(name, near, containing, limit=limit, cutoff=0.75)))
     return list(found)[:limit]
 
 
-def _not_found(objects: Sequence[Btf], name: str, what: str = "BTF type") -> NotFound:
+def _not_found(
+    index: BtfIndex, objects: Sequence[Btf], name: str, what: str = "BTF type"
+) -> NotFound:
     where = " and ".join(b.object_name for b in objects[:3])
     if len(objects) > 3:
         where = f"vmlinux and {len(objects) - 1} modules"
     message = f"No {what} named {name!r} in the BTF of {where}."
-    close = _suggestions(objects, name)
+    close = _suggestions(index, objects, name)
     if close:
         message += " Close matches: " + ", ".join(close) + "."
     else:
@@ -251,7 +242,7 @@ def _pick(
                 f"No {wanted} named {name!r}; that name belongs to: {others}. Pass one of"
                 " those kinds, or omit 'kind'."
             )
-        raise _not_found(objects, name)
+        raise _not_found(index, objects, name)
     btf, tid = chosen[0]
     return btf, tid, [bt for bt in found if bt != (btf, tid)]
 
@@ -444,7 +435,7 @@ def generate_c_header(query: GenerateCHeader, index: BtfIndex) -> CHeader:
     if missing:
         hints = []
         for text in missing[:5]:
-            close = _suggestions(index.objects, _split_name(text)[0], limit=3)
+            close = _suggestions(index, index.objects, _split_name(text)[0], limit=3)
             hints.append(f"{text!r} (close: {', '.join(close)})" if close else repr(text))
         raise NotFound(
             "No struct, union, enum, typedef or function named "

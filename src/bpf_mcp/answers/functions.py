@@ -31,7 +31,7 @@ from .attach import (
 )
 from .origins import origin
 from .paging import page
-from .suggest import close_names, did_you_mean
+from .suggest import CONTAINING, close_names, did_you_mean
 
 HIDDEN_ADDRESSES_NOTE = (
     "Every address in /proc/kallsyms read as zero: the kernel hides them from this reader"
@@ -103,11 +103,9 @@ def get_kernel_function(query: GetKernelFunction, view: View) -> KernelFunctionD
     if not fn.exact and not fn.clones and not fn.btf_ids:
         index: KallsymsIndex = view.kallsyms
         names = index.table.names
-        positions = index.search_functions
         functions = index.functions
-        near = close_names(
-            name, search=lambda part: (names[functions[i]] for i in positions.search(part))
-        )
+        containing = index.search_functions.search(name, CONTAINING)
+        near = close_names(name, index.near, (names[functions[i]] for i in containing))
         raise NotFound(
             f"No kernel function named {name!r} in /proc/kallsyms or the kernel's BTF."
             + did_you_mean(near)

@@ -7,6 +7,8 @@ from typing import TypeVar
 
 import attrs
 
+from ..textindex import fold_case
+
 T = TypeVar("T")
 
 
@@ -40,8 +42,9 @@ def page(items: Sequence[T], offset: int, limit: int) -> tuple[Sequence[T], Wind
 
 
 def substring_matcher(needle: str | None) -> Callable[[str], bool] | None:
-    """A case-insensitive substring test, or None when there is nothing to filter on."""
+    """A substring test ignoring ASCII case (`fold_case`, as every name match), or None
+    when there is nothing to filter on."""
     if not needle:
         return None
-    folded = needle.casefold()
-    return lambda text: folded in text.casefold()
+    folded = fold_case(needle)
+    return lambda text: folded in fold_case(text)

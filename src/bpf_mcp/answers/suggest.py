@@ -2,48 +2,33 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Sequence
+
+from ..textindex import NearNames
 
 MAX_SUGGESTIONS = 5
-_PER_PIECE = 200
-_PIECE = 4
+CONTAINING = 200
+"""Names containing the missing one considered, at most (the shortest are shown)."""
 
 
 def close_names(
     name: str,
-    universe: Sequence[str] | None = None,
+    near: NearNames,
+    containing: Iterable[str] = (),
     *,
-    search: Callable[[str], Iterable[str]] | None = None,
     limit: int = MAX_SUGGESTIONS,
+    cutoff: float = 0.6,
 ) -> list[str]:
-    """Names close to `name`: those containing it first, then the most similar spellings.
-
-    With `universe`, every name is a candidate (fine for a few thousand). With `search` (a
-    substring search over a large set), candidates are the names that contain `name` or
-    one of its 4-character pieces, so typos are found without comparing every name.
-    """
-    if search is not None:
-        containing = _take(search(name), _PER_PIECE)
-        candidates = set(containing)
-        for start in range(0, max(1, len(name) - _PIECE + 1), 2):
-            candidates.update(_take(search(name[start : start + _PIECE]), _PER_PIECE))
-    else:
-        names = universe or ()
-        containing = [n for n in names if name in n]
-        candidates = set(names)
-    containing.sort(key=lambda n: (len(n), n))
-    similar = difflib.get_close_matches(name, sorted(candidates), n=limit, cutoff=0.6)
-    return list(dict.fromkeys([*similar, *containing]))[:limit]
-
-
-def _take(names: Iterable[str], count: int) -> list[str]:
-    out = []
-    for name in names:
-        out.append(name)
-        if len(out) >= count:
-            break
-    return out
+    """Names close to `name`: the same letters in another case, the most similar spellings
+    (from `near`, built with the index), then the shortest of the first names of
+    `containing` (names that contain it). Costs about a millisecond, whatever the number
+    of names."""
+    similar = near.near(name, limit, cutoff)
+    holding = sorted(itertools.islice(containing, CONTAINING), key=lambda n: (len(n), n))
+    found = dict.fromkeys([*similar, *holding])
+    found.pop(name, None)
+    return list(found)[:limit]
 
 
 def did_you_mean(names: Sequence[str]) -> str:

@@ -275,8 +275,14 @@ def get_tracepoint(query: GetTracepoint, view: View) -> TracepointDetail:
         )
     index: TracefsIndex = view.tracefs
     record = index.by_name.get(name)
+    if record is None and name in index.broken:
+        raise NotFound(
+            f"Tracepoint {name!r} is listed in tracefs available_events, but its format file"
+            f" {index.mount}/events/{name.replace(':', '/')}/format cannot be used:"
+            f" {index.broken[name]}. get_server_status counts such events."
+        )
     if record is None:
-        near = close_names(name, list(index.by_name))
+        near = close_names(name, index.near, (n for n in index.by_name if name in n))
         raise NotFound(f"No tracepoint {name!r} in tracefs available_events." + did_you_mean(near))
     btf_index: BtfIndex | None = view.indexes.btf
     btf = btf_index.btf if btf_index is not None else None

@@ -60,9 +60,15 @@ def parse_header(data: bytes, *, object_name: str, split: bool) -> Header:
         order = "big"
         fmt = ">HBBIIIII"
     else:
+        # The bytes found are not quoted: the file may be anything put where BTF belongs.
+        elf = (
+            " (it is an ELF file: its .BTF section holds the blob)"
+            if data[:4] == b"\x7fELF"
+            else ""
+        )
         raise BtfError(
-            f"{object_name}: bad BTF magic 0x{data[0]:02x}{data[1]:02x} at byte 0 "
-            f"(expected 0x{MAGIC:04x} in either byte order)"
+            f"{object_name}: bad BTF magic at byte 0 (expected 0x{MAGIC:04x} in either byte"
+            f" order){elf}"
         )
     _magic, version, _flags, hdr_len, type_off, type_len, str_off, str_len = struct.unpack_from(
         fmt, data, 0

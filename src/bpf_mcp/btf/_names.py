@@ -8,7 +8,9 @@ first `find` and the joined-string substring index on the first search.
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import re
+import string
 from array import array
 from collections.abc import Sequence
 
@@ -80,20 +82,22 @@ class NameIndex:
             return ()
         return (first, *self._more_of.get(name, ()))
 
-    def search(self, needle: str, *, case_sensitive: bool) -> list[int]:
+    def search(self, needle: str, *, case_sensitive: bool, limit: int | None = None) -> list[int]:
         """The ids whose name contains `needle` (ASCII case ignored unless
-        `case_sensitive`), ascending."""
+        `case_sensitive`), ascending; the first `limit` when given."""
         ids = self.ids
-        rows = self._rows(needle)
-        if case_sensitive and needle.lower() != needle.upper():
+        if case_sensitive and any(c in string.ascii_letters for c in needle):
             names = self.names
-            return [ids[r] for r in rows if needle in names[r]]
-        return [ids[r] for r in rows]
+            exact = (ids[r] for r in self._rows(needle) if needle in names[r])
+            return list(itertools.islice(exact, limit))
+        return [ids[r] for r in self._rows(needle, limit)]
 
     def glob(self, pattern: str, *, case_sensitive: bool) -> list[int]:
         """The ids whose whole name matches the shell-style `pattern` (`*`, `?`, `[set]`),
         ascending."""
-        rx = re.compile(fnmatch.translate(pattern), 0 if case_sensitive else re.IGNORECASE)
+        # re.ASCII: case is ignored for ASCII letters only, as `fold_case` does.
+        flags = re.ASCII if case_sensitive else re.ASCII | re.IGNORECASE
+        rx = re.compile(fnmatch.translate(pattern), flags)
         # Only names holding the pattern's longest literal run can match: search for it.
         literal = max(_GLOB_SYNTAX.split(pattern), key=len)
         ids = self.ids
@@ -101,12 +105,12 @@ class NameIndex:
         rows: Sequence[int] = self._rows(literal) if literal else range(len(ids))
         return [ids[r] for r in rows if rx.match(names[r])]
 
-    def _rows(self, needle: str) -> list[int]:
+    def _rows(self, needle: str, limit: int | None = None) -> list[int]:
         index = self._search
         if index is None:
             index = SubstringIndex(self.names, fold=True)
             self._search = index
-        return index.search(needle)
+        return index.search(needle, limit)
 
 
 _GLOB_SYNTAX = re.compile(r"[*?]|\[!?\]?[^\]]*\]")

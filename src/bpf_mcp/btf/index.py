@@ -393,9 +393,12 @@ class Btf:
             return self.base.find(name) + found
         return found
 
-    def search_names(self, needle: str, *, case_sensitive: bool = True) -> list[int]:
-        """The ids of this object (not its base) whose name contains `needle`, ascending."""
-        return self._name_index().search(needle, case_sensitive=case_sensitive)
+    def search_names(
+        self, needle: str, *, case_sensitive: bool = True, limit: int | None = None
+    ) -> list[int]:
+        """The ids of this object (not its base) whose name contains `needle`, ascending;
+        the first `limit` when given."""
+        return self._name_index().search(needle, case_sensitive=case_sensitive, limit=limit)
 
     def _kind_codes(self) -> bytes:
         codes = self._kinds

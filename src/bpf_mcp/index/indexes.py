@@ -22,7 +22,7 @@ from ..reference import ReferenceData
 from ..results import BpfHook
 from ..sources import Source
 from ..system import SystemFacts
-from ..textindex import SubstringIndex
+from ..textindex import NearNames, SubstringIndex
 from ..tracefs import TracefsChunk, TracepointRecord
 from . import derived
 from .loaded import LoadedIndex
@@ -39,6 +39,10 @@ class TracefsIndex:
     """Every category once, sorted."""
     events: tuple[str, ...] = attrs.field(eq=False)
     """Every event name (the part after ':') once, sorted."""
+    broken: Mapping[str, str] = attrs.field(factory=dict, eq=False)
+    """Why each listed event without a usable format file was left out, by name."""
+    near: NearNames = attrs.field(factory=lambda: NearNames(()), eq=False)
+    """Every 'category:event', for near matches of a missing one."""
 
     @classmethod
     def build(cls, chunks: Sequence[TracefsChunk]) -> TracefsIndex:
@@ -50,6 +54,8 @@ class TracefsIndex:
             {r.name: r for r in records},
             tuple(sorted({r.category for r in records})),
             tuple(sorted({r.event for r in records})),
+            {b.name: b.reason for c in chunks for b in c.broken},
+            NearNames(r.name for r in records),
         )
 
     @property
@@ -82,6 +88,8 @@ class KallsymsIndex:
     areas: derived.TextAreas = attrs.field(eq=False)
     unique_names: tuple[str, ...] = attrs.field(eq=False)
     """Every text symbol name (padding left out) once, sorted."""
+    near: NearNames = attrs.field(eq=False)
+    """The same names, for near matches of a missing one."""
 
     @classmethod
     def build(cls, chunks: Sequence[SymbolTable]) -> KallsymsIndex:
@@ -89,6 +97,7 @@ class KallsymsIndex:
         names = table.names
         functions = array("I", _text_rows(table, padding=False))
         padded = _with_padding(table, functions)
+        unique = tuple(dict.fromkeys(map(names.__getitem__, functions)))
         return cls(
             table,
             functions,
@@ -97,7 +106,8 @@ class KallsymsIndex:
             SubstringIndex(list(map(names.__getitem__, padded))),
             derived.repeated_names(table, functions),
             derived.text_areas(table, functions),
-            tuple(dict.fromkeys(map(names.__getitem__, functions))),
+            unique,
+            NearNames(unique, distinct_sorted=True),
         )
 
     def rows_named(self, name: str) -> list[int]:
@@ -150,6 +160,8 @@ class BtfIndex:
     raw_typedefs: tuple[int, ...] = attrs.field(default=(), eq=False)
     sorted_names: Mapping[Kind | None, tuple[str, ...]] = attrs.field(factory=dict, eq=False)
     """Named types' names once each, sorted: all of them (key None), and by kind."""
+    near: Mapping[str, NearNames] = attrs.field(factory=dict, eq=False)
+    """Each object's names (by object name), for near matches of a missing one."""
 
     @classmethod
     def build(cls, chunks: Sequence[Btf]) -> BtfIndex:
@@ -176,6 +188,12 @@ class BtfIndex:
             derived.hooks(btf),
             derived.raw_typedefs(btf),
             sorted_names,
+            {
+                obj.object_name: NearNames(sorted_names[None], distinct_sorted=True)
+                if obj is btf
+                else NearNames(obj.unique_names())
+                for obj in chunks
+            },
         )
 
     @property

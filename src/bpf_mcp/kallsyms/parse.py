@@ -203,7 +203,9 @@ def _raise_for_first_bad_line(lines: list[str], first_line: int) -> NoReturn:
     # The same checks, one line at a time, so the message names the line.
     for number, line in enumerate(lines, start=first_line):
         if _parse_columns(line, 1, with_modules="\t" in line) is None:
-            got = f"{line[:80]!r}{'...' if len(line) > 80 else ''}" if line else "an empty line"
+            # The line's length, never its text: the file may be anything put where
+            # kallsyms belongs, and this message reaches logs and clients.
+            got = f"other text ({len(line)} characters)" if line else "an empty line"
             raise KallsymsError(f"{_EXPECTED}, got {got}", line=number)
     last = first_line + len(lines) - 1
     raise KallsymsError(f"{_EXPECTED}, but lines {first_line}-{last} are not", line=first_line)

@@ -7,7 +7,7 @@ import errno
 import os
 import stat
 from collections.abc import Awaitable, Callable, Hashable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar
@@ -19,6 +19,7 @@ from ..config import Config
 from ..errors import SourceError, SourceFailure
 from ..messages import Chunk, Complete, RouterMessage
 from ..sources import Source
+from .sysroot import Directory, OutsideSysroot, open_beneath, stat_beneath
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -99,6 +100,14 @@ class UnsuitableFile(OSError):
     Its `strerror` says which."""
 
 
+TRANSIENT_ERRNOS = frozenset(
+    {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS, errno.EAGAIN, errno.EINTR}
+)
+"""Errors of the moment, not of the file: out of descriptors or memory, interrupted."""
+OUTSIDE_FIX = (
+    "replace the link with the file itself (or a link inside the sysroot), or serve the"
+    " tree the link points into with --sysroot"
+)
 IO_FIX = (
     "check that this path holds the kernel's own file (is --sysroot the right root?) and"
     " that its file system is healthy; bpf-mcp keeps retrying"
@@ -116,6 +125,8 @@ def failure_from_os_error(
 ) -> SourceFailure:
     """A SourceFailure naming why `path` could not be read and what to do."""
     shown = str(path)
+    if isinstance(exc, OutsideSysroot):
+        return SourceFailure(source.value, shown, "outside-sysroot", str(exc.strerror), OUTSIDE_FIX)
     if isinstance(exc, FileNotFoundError) or exc.errno == errno.ENOENT:
         return SourceFailure(source.value, shown, "missing", "the file does not exist", fix_missing)
     if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
@@ -124,7 +135,10 @@ def failure_from_os_error(
         reason = exc.strerror
     else:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
-    return SourceFailure(source.value, shown, "io", f"read failed ({reason})", fix_other)
+    transient = exc.errno in TRANSIENT_ERRNOS
+    return SourceFailure(
+        source.value, shown, "io", f"read failed ({reason})", fix_other, transient=transient
+    )
 
 
 def _check_regular(fd: int) -> None:
@@ -137,17 +151,32 @@ def _check_regular(fd: int) -> None:
         )
 
 
-def open_regular(path: Path) -> int:
-    """A blocking read-only descriptor of `path`, which must be a regular file.
-
-    The open itself does not wait (O_NONBLOCK), so a FIFO or device put where a kernel file
-    belongs is refused at once rather than hanging a worker thread. Raises OSError: the
-    open's own error, IsADirectoryError, or UnsuitableFile for any other non-regular file.
-    """
+def _reading(path: Path) -> None:
+    """Note `path` as the file this reader's thread is at, to name if it gets stuck."""
     gate = _GATE.get()
     if gate is not None:
         gate.path = path
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+
+
+def stat_path(path: Path, *, root: Path) -> os.stat_result:
+    """The status of `path`, resolved inside the sysroot `root` (see
+    sysroot.stat_beneath); a stuck call is named like a stuck read."""
+    _reading(path)
+    return stat_beneath(root, path)
+
+
+def open_regular(path: Path, *, root: Path | Directory) -> int:
+    """A blocking read-only descriptor of `path`, which must be a regular file resolving
+    inside the sysroot `root` or the sysroot of the open Directory `root` (see
+    sysroot.open_beneath; `/` for files of the server's own).
+
+    The open itself does not wait (O_NONBLOCK), so a FIFO or device put where a kernel file
+    belongs is refused at once rather than hanging a worker thread. Raises OSError: the
+    open's own error, OutsideSysroot, IsADirectoryError, or UnsuitableFile for any other
+    non-regular file.
+    """
+    _reading(path)
+    fd = open_beneath(root, path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         _check_regular(fd)
         os.set_blocking(fd, True)
@@ -157,17 +186,24 @@ def open_regular(path: Path) -> int:
     return fd
 
 
+def too_large(limit: int) -> UnsuitableFile:
+    """The error for a file past the size bound of its kind."""
+    return UnsuitableFile(
+        errno.EFBIG, f"it is larger than {limit} bytes, more than any kernel file of its kind"
+    )
+
+
 _READ_SIZE = 65536  # per os.read when the file's size is unknown (procfs, tracefs say 0)
 
 
-def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The whole content of the regular file `path` (blocking). Raises OSError
-    (UnsuitableFile past `limit` bytes).
+def read_bytes(path: Path, limit: int = MAX_FILE_BYTES, *, root: Path | Directory) -> bytes:
+    """The whole content of the regular file `path`, resolved inside `root` (blocking).
+    Raises OSError as open_regular does, and UnsuitableFile past `limit` bytes.
 
     Reads with os.read in pieces sized from the file's stated size, so a small file costs
     a small buffer (a buffered read of `limit` would allocate all of it every time).
     """
-    fd = open_regular(path)
+    fd = open_regular(path, root=root)
     try:
         piece = max(os.fstat(fd).st_size + 1, _READ_SIZE)
         parts = []
@@ -178,9 +214,7 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     finally:
         os.close(fd)
     if size > limit:
-        raise UnsuitableFile(
-            errno.EFBIG, f"it is larger than {limit} bytes, more than any kernel file"
-        )
+        raise too_large(limit)
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
@@ -202,11 +236,40 @@ TIMEOUT_FIX = (
 )
 
 
+@attrs.define
+class Seen:
+    """What a reader's last signature check saw: the signature, or the failure of the
+    check (as `failure_key`). The supervisor compares it across a backoff wait to retry
+    at once when the source changed."""
+
+    last: Hashable = None
+
+
+def failure_key(exc: Exception) -> Hashable:
+    """What stands for a failed signature check: equal for the same failure."""
+    if isinstance(exc, SourceError):
+        return ("failed", exc.failure.cause, exc.failure.path, exc.failure.detail)
+    return ("failed", type(exc).__name__)
+
+
+async def check(reader: Reader, config: Config, seen: Seen) -> Hashable:
+    """The reader's signature, bounded by `read_timeout`; recorded in `seen`, and so is
+    its failure (which is then raised)."""
+    gate = _GATE.get() or ReadGate()
+    try:
+        seen.last = await _bounded(reader, config, gate, reader.signature(config))
+    except Exception as exc:
+        seen.last = failure_key(exc)
+        raise
+    return seen.last
+
+
 async def run_reader(
     reader: Reader,
     config: Config,
     send: trio.MemorySendChannel[RouterMessage],
     on_loaded: Callable[[], None],
+    seen: Seen | None = None,
 ) -> None:
     """Load the source, then re-check its signature every `refresh_interval` and reload
     when it changes. Runs until cancelled; raises the reader's error when a load fails.
@@ -215,13 +278,14 @@ async def run_reader(
     it abandons the blocked read and raises SourceError with cause "timeout", naming the
     file being read. Worker threads go through the caller's `reader_threads` gate (a new
     one when there is none), so a supervisor that keeps one gate across restarts never
-    runs two of a source's reads at once.
+    runs two of a source's reads at once. Each check's outcome is recorded in `seen`.
     """
+    seen = seen or Seen()
     with reader_threads(_GATE.get()) as gate:
         generation = 0
         last: Hashable = object()
         while True:
-            current = await _bounded(reader, config, gate, reader.signature(config))
+            current = await check(reader, config, seen)
             if current != last:
                 generation += 1
                 this = generation
@@ -234,6 +298,22 @@ async def run_reader(
                 last = current
                 on_loaded()
             await trio.sleep(config.refresh_interval)
+
+
+async def wait_for_change(reader: Reader, config: Config, seen: Seen, delay: float) -> bool:
+    """Sleep `delay` seconds, re-checking the signature every `refresh_interval` meanwhile:
+    return True as soon as a check sees other than `seen` held at the start (the file came
+    back, or was replaced), False when the delay ran out. The backoff delays retries of an
+    unchanged source; a changed one is retried within one refresh interval."""
+    before = seen.last
+    with trio.move_on_after(delay):
+        while True:
+            await trio.sleep(config.refresh_interval)
+            with suppress(Exception):
+                await check(reader, config, seen)
+            if seen.last != before:
+                return True
+    return False
 
 
 async def _bounded(reader: Reader, config: Config, gate: ReadGate, work: Awaitable[T]) -> T:
@@ -251,5 +331,6 @@ async def _bounded(reader: Reader, config: Config, gate: ReadGate, work: Awaitab
             "timeout",
             f"reading took longer than {config.read_timeout:g} s{stuck}",
             TIMEOUT_FIX,
+            transient=True,
         )
     )

@@ -16,7 +16,7 @@ from ..config import Backoff, Config
 from ..errors import SourceError, SourceFailure
 from ..messages import RouterMessage, StatusChanged
 from ..status import SourceStatus
-from .base import Reader, reader_threads, run_reader
+from .base import Reader, Seen, reader_threads, run_reader, wait_for_change
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,9 @@ def failure_of(reader: Reader, exc: Exception) -> SourceFailure:
         reader.source.value,
         "",
         "internal",
-        f"unexpected error in the {reader.source.value} reader: {exc!r}",
+        # The exception's type only: its message may hold a piece of a file (the log,
+        # for whoever runs the server, has the traceback).
+        f"unexpected error in the {reader.source.value} reader ({type(exc).__name__})",
         "report this as a bpf-mcp bug, with the server's log",
     )
 
@@ -60,12 +62,16 @@ async def supervise(
     Catches Exception (never Cancelled): the failure is logged, sent to the router as a
     status, and followed by a backoff sleep. The reader's worker threads share one
     `reader_threads` gate for all its attempts. After `max_failures` failures within `window`
-    seconds it waits `recheck` seconds between attempts instead.
+    seconds it waits `recheck` seconds between attempts instead. Whatever the wait, the
+    source's cheap signature is still checked every `refresh_interval`, and a change (the
+    file restored, replaced) ends the wait: a source that becomes good is back within one
+    refresh interval, while an unchanged one is retried only as the backoff allows.
     """
     backoff = config.backoff
     window = FailureWindow(backoff)
     consecutive = 0
     restarts = 0
+    seen = Seen()
 
     def loaded() -> None:
         nonlocal consecutive
@@ -79,7 +85,7 @@ async def supervise(
         )
         while True:
             try:
-                await run_reader(reader, config, send, loaded)
+                await run_reader(reader, config, send, loaded, seen)
             except Exception as exc:
                 failure = failure_of(reader, exc)
                 if failure.cause == "internal":
@@ -103,7 +109,7 @@ async def supervise(
                         )
                     )
                 )
-                await trio.sleep(delay)
+                await wait_for_change(reader, config, seen, delay)
                 restarts += 1
                 await send.send(
                     StatusChanged(

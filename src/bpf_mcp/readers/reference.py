@@ -10,6 +10,7 @@ from ..errors import SourceError
 from ..reference import ReferenceError, parse_reference
 from ..sources import Source
 from .base import Emit, Loaded, corrupt, failure_from_os_error, in_thread, read_bytes
+from .sysroot import WHOLE_SYSTEM
 
 REINSTALL_FIX = "reinstall bpf-mcp (pip install --force-reinstall bpf-mcp)"
 
@@ -51,7 +52,8 @@ class ReferenceReader:
 
     async def load(self, config: Config, emit: Emit) -> Loaded:
         try:
-            raw = await in_thread(read_bytes, self.path)
+            # The package's own file: not under the sysroot.
+            raw = await in_thread(read_bytes, self.path, root=WHOLE_SYSTEM)
         except OSError as exc:
             raise self._unreadable(exc) from None
         try:

@@ -9,10 +9,9 @@ fix it, and the load goes on. Nothing here raises for an unreadable file.
 from __future__ import annotations
 
 import errno
-import gzip
 import hashlib
 import os
-import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from ..config import Config
@@ -30,7 +29,10 @@ from ..system import (
     parse_lsm_list,
     parse_mounts,
 )
-from .base import MAX_FILE_BYTES, Emit, Loaded, in_thread, read_bytes
+from ..system.inflate import InflateError, gunzip
+from ..system.shapes import is_lockdown, is_lsm_list, is_numbers, is_release, is_version
+from .base import IO_FIX, OUTSIDE_FIX, Emit, Loaded, UnsuitableFile, in_thread, read_bytes
+from .sysroot import WHOLE_SYSTEM, OutsideSysroot, listdir_beneath, stat_beneath
 
 SELF_STATUS = Path("/proc/self/status")
 """The server process's own status (capabilities): never under the sysroot."""
@@ -57,6 +59,12 @@ SYSCTLS = (
 SMALL_FILE_BYTES = 1 << 20
 """The bound for small files: procfs sysctl handlers allocate what a read asks for, so
 asking for the general bound (tens of MiB) fails with ENOMEM."""
+CONFIG_GZ_BYTES = 1 << 20
+"""/proc/config.gz: 23 kB on 6.18 here, ~70 kB for distribution kernels."""
+CONFIG_TEXT_BYTES = 8 << 20
+"""The kernel config as text (inflated, or /boot/config-*): ~100-300 kB."""
+FUNCTION_LIST_BYTES = 32 << 20
+"""available_filter_functions: ~50k lines of ~30 bytes."""
 
 ROOT_FIX = "run bpf-mcp as root"
 POLICY_FIX = (
@@ -100,17 +108,16 @@ class _Files:
         missing: str = "",
         unmounted: bool = False,
         limit: int = SMALL_FILE_BYTES,
+        root: Path | None = None,
     ) -> bytes | None:
         """The content of `path` (at most `limit` bytes), or None with the reason recorded.
 
-        `missing` explains a file that does not exist; `unmounted` says that is because
-        its file system is not mounted.
+        `path` resolves inside `root`, the sysroot unless given. `missing` explains a file
+        that does not exist; `unmounted` says that is because its file system is not
+        mounted.
         """
         try:
-            data = read_bytes(path, limit)
-        except ValueError as exc:  # larger than any kernel file of its kind
-            self.facts.append(FileFact(role, str(path), "error", str(exc)))
-            return None
+            data = read_bytes(path, limit, root=self.config.sysroot if root is None else root)
         except OSError as exc:
             self.failed(
                 role, path, exc, fix_missing=fix_missing, missing=missing, unmounted=unmounted
@@ -145,6 +152,9 @@ class _Files:
                     role, str(path), "permission", f"reading it fails: {_why(exc)}", _denied_fix()
                 )
             )
+        elif isinstance(exc, OutsideSysroot | UnsuitableFile):
+            fix = OUTSIDE_FIX if isinstance(exc, OutsideSysroot) else IO_FIX
+            self.facts.append(FileFact(role, str(path), "error", str(exc.strerror), fix))
         else:
             self.facts.append(FileFact(role, str(path), "error", f"reading it fails: {_why(exc)}"))
 
@@ -156,15 +166,28 @@ class _Files:
         fix_missing: str,
         missing: str = "",
         unmounted: bool = False,
+        shape: Callable[[str], bool] | None = None,
     ) -> str | None:
-        data = self.read(
-            role,
-            self.config.path(relative),
-            fix_missing=fix_missing,
-            missing=missing,
-            unmounted=unmounted,
-        )
-        return data.decode("utf-8", "replace") if data is not None else None
+        """The text of the file at `relative`, stripped, or None with the reason recorded.
+
+        With `shape`, text the predicate refuses is recorded as an error and not returned:
+        its content is never shown (it is not the kernel's file).
+        """
+        path = self.config.path(relative)
+        data = self.read(role, path, fix_missing=fix_missing, missing=missing, unmounted=unmounted)
+        if data is None:
+            return None
+        text = data.decode("utf-8", "replace").strip()
+        if shape is not None and not shape(text):
+            self.facts[-1] = FileFact(
+                role,
+                str(path),
+                "error",
+                "its content does not have the shape the kernel writes there (not shown)",
+                IO_FIX,
+            )
+            return None
+        return text
 
     def note(self, fact: FileFact) -> None:
         self.facts.append(fact)
@@ -175,9 +198,8 @@ def collect(config: Config, self_status: Path = SELF_STATUS) -> SystemFacts:
     files = _Files(config)
     mounts_text = files.text("mounts", MOUNTS, fix_missing=PROC_FIX)
     mounts = parse_mounts(mounts_text) if mounts_text is not None else None
-    release = files.text("release", OSRELEASE, fix_missing=PROC_FIX)
-    release = release.strip() if release is not None else None
-    version = files.text("version", VERSION, fix_missing=PROC_FIX)
+    release = files.text("release", OSRELEASE, fix_missing=PROC_FIX, shape=is_release)
+    version = files.text("version", VERSION, fix_missing=PROC_FIX, shape=is_version)
     config_flags, config_path = _config(files, release)
     sysctls: dict[str, str | None] = {}
     for name in SYSCTLS:
@@ -186,8 +208,9 @@ def collect(config: Config, self_status: Path = SELF_STATUS) -> SystemFacts:
             "proc/sys/" + name.replace(".", "/"),
             fix_missing="",
             missing="the kernel has no such setting (built without the feature it controls)",
+            shape=is_numbers,
         )
-        sysctls[name] = value.strip() if value is not None else None
+        sysctls[name] = value
     securityfs_missing = _unmounted(config, mounts, SECURITYFS, "securityfs")
     lockdown_text = files.text(
         "lockdown",
@@ -195,6 +218,7 @@ def collect(config: Config, self_status: Path = SELF_STATUS) -> SystemFacts:
         fix_missing=SECURITYFS_FIX if securityfs_missing else "",
         missing=securityfs_missing or "no lockdown file: the kernel has no lockdown LSM",
         unmounted=bool(securityfs_missing),
+        shape=is_lockdown,
     )
     lockdown, modes = parse_lockdown(lockdown_text) if lockdown_text is not None else (None, ())
     lsm_text = files.text(
@@ -203,6 +227,7 @@ def collect(config: Config, self_status: Path = SELF_STATUS) -> SystemFacts:
         fix_missing=SECURITYFS_FIX if securityfs_missing else "",
         missing=securityfs_missing or "no lsm file in securityfs",
         unmounted=bool(securityfs_missing),
+        shape=is_lsm_list,
     )
     tracefs, filter_functions, ftrace_records, kprobe_events = _tracefs(files, config, config_flags)
     pmus = _event_sources(files, config)
@@ -213,7 +238,7 @@ def collect(config: Config, self_status: Path = SELF_STATUS) -> SystemFacts:
         sysroot=str(config.sysroot),
         files=tuple(files.facts),
         release=release or None,
-        version=version.strip() if version is not None else None,
+        version=version,
         config=config_flags,
         config_path=config_path,
         sysctls=sysctls,
@@ -237,19 +262,21 @@ def _config(files: _Files, release: str | None) -> tuple[dict[str, str] | None, 
     """The kernel config from /proc/config.gz, else /boot/config-<release>."""
     config = files.config
     path = config.path(CONFIG_GZ)
-    data = files.read("config", path, fix_missing=CONFIG_FIX, limit=MAX_FILE_BYTES)
+    data = files.read("config", path, fix_missing=CONFIG_FIX, limit=CONFIG_GZ_BYTES)
     if data is not None:
         try:
-            return parse_config(gzip.decompress(data).decode("utf-8", "replace")), str(path)
-        except (OSError, EOFError, zlib.error) as exc:
-            files.facts[-1] = FileFact(
-                "config", str(path), "error", f"it is not a valid gzip file ({exc})", CONFIG_FIX
-            )
-    if release and "/" not in release:
+            text = gunzip(data, CONFIG_TEXT_BYTES).decode("utf-8", "replace")
+        except InflateError as exc:
+            files.facts[-1] = FileFact("config", str(path), "error", str(exc), CONFIG_FIX)
+        else:
+            return parse_config(text), str(path)
+    if release:
         boot = config.path(f"boot/config-{release}")
-        text = files.read("config (fallback)", boot, fix_missing=CONFIG_FIX, limit=MAX_FILE_BYTES)
-        if text is not None:
-            return parse_config(text.decode("utf-8", "replace")), str(boot)
+        plain = files.read(
+            "config (fallback)", boot, fix_missing=CONFIG_FIX, limit=CONFIG_TEXT_BYTES
+        )
+        if plain is not None:
+            return parse_config(plain.decode("utf-8", "replace")), str(boot)
     return None, None
 
 
@@ -261,7 +288,7 @@ def _unmounted(
     if mounts is not None and any(m.fs_type == fs_type and m.mount_point == target for m in mounts):
         return ""
     try:
-        if any(os.scandir(config.path(relative))):
+        if listdir_beneath(config.sysroot, config.path(relative)):
             return ""
     except OSError:
         pass
@@ -278,7 +305,7 @@ def _tracefs(
     for relative in TRACEFS_MOUNTS:
         candidate = config.path(relative)
         try:
-            os.stat(candidate / "available_events")
+            stat_beneath(config.sysroot, candidate / "available_events")
         except FileNotFoundError:
             continue
         except OSError as exc:
@@ -311,11 +338,11 @@ def _tracefs(
         root / "available_filter_functions",
         fix_missing="",
         missing=_no_function_list(flags),
-        limit=MAX_FILE_BYTES,
+        limit=FUNCTION_LIST_BYTES,
     )
     records = files.read("ftrace records", root / "dyn_ftrace_total_info", fix_missing="")
     try:
-        os.stat(root / "kprobe_events")
+        stat_beneath(config.sysroot, root / "kprobe_events")
     except FileNotFoundError:
         files.note(
             FileFact(
@@ -358,7 +385,7 @@ def _no_function_list(flags: dict[str, str] | None) -> str:
 def _event_sources(files: _Files, config: Config) -> tuple[str, ...] | None:
     path = config.path(EVENT_SOURCES)
     try:
-        names = tuple(sorted(entry.name for entry in os.scandir(path)))
+        names = tuple(sorted(listdir_beneath(config.sysroot, path)))
     except OSError as exc:
         files.failed("perf event sources", path, exc, fix_missing=SYSFS_FIX)
         return None
@@ -383,7 +410,7 @@ def _kprobe_blacklist(
 def _btf_size(files: _Files, config: Config) -> int | None:
     path = config.path(BTF_VMLINUX)
     try:
-        size = os.stat(path).st_size
+        size = stat_beneath(config.sysroot, path).st_size
     except OSError as exc:
         files.failed(
             "btf",
@@ -397,7 +424,7 @@ def _btf_size(files: _Files, config: Config) -> int | None:
 
 
 def _capabilities(files: _Files, self_status: Path) -> int | None:
-    data = files.read("capabilities", self_status, fix_missing=PROC_FIX)
+    data = files.read("capabilities", self_status, fix_missing=PROC_FIX, root=WHOLE_SYSTEM)
     if data is None:
         return None
     mask = parse_cap_effective(data.decode("utf-8", "replace"))
@@ -427,27 +454,26 @@ def _signature(config: Config, self_status: Path) -> str:
         LSM,
         *("proc/sys/" + name.replace(".", "/") for name in SYSCTLS),
     ):
-        digest.update(_peek(config.path(relative)))
+        digest.update(_peek(config.sysroot, config.path(relative)))
     for relative in (CONFIG_GZ, BTF_VMLINUX, EVENT_SOURCES):
         try:
-            st = os.stat(config.path(relative))
+            st = stat_beneath(config.sysroot, config.path(relative))
             digest.update(f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}".encode())
         except OSError as exc:
             digest.update(f"!{exc.errno}".encode())
     for relative in TRACEFS_MOUNTS:
-        digest.update(_peek(config.path(relative) / "dyn_ftrace_total_info"))
-    status = _peek(self_status)
+        path = config.path(relative) / "dyn_ftrace_total_info"
+        digest.update(_peek(config.sysroot, path))
+    status = _peek(WHOLE_SYSTEM, self_status)
     digest.update(b"".join(line for line in status.splitlines() if line.startswith(b"CapEff")))
     return digest.hexdigest()
 
 
-def _peek(path: Path) -> bytes:
+def _peek(root: Path, path: Path) -> bytes:
     try:
-        return read_bytes(path, SMALL_FILE_BYTES)
+        return read_bytes(path, SMALL_FILE_BYTES, root=root)
     except OSError as exc:
         return f"!{exc.errno}".encode()
-    except ValueError:
-        return b"!too-large"
 
 
 class SystemReader:

@@ -127,6 +127,20 @@ class RouterState:
             # failure or a new complete load replaces it.
             self.statuses[status.source] = attrs.evolve(previous, restarts=status.restarts)
             return
+        transient = status.failure is not None and status.failure.transient
+        if status.state == "failed" and transient and status.source in self.indexes:
+            # Out of descriptors or memory for a moment, or a read hung: that says nothing
+            # about the data, so the last good data is still served (its age shows in the
+            # status, with the failure) until a reload succeeds.
+            self.statuses[status.source] = attrs.evolve(
+                previous,
+                failure=status.failure,
+                failures=status.failures,
+                restarts=status.restarts,
+                gave_up=status.gave_up,
+                next_attempt_in=status.next_attempt_in,
+            )
+            return
         if status.state == "failed":
             self.indexes.pop(status.source, None)
             self.staging.pop(status.source, None)

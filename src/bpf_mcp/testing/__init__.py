@@ -13,4 +13,6 @@ modules that generate examples need the development extras (`pip install -e '.[d
   at length)
 - `pahole`: pahole run and its struct layouts read, the oracle for offsets and holes
 - `rawclient`: JSON-RPC lines to a bpf-mcp process over its stdio, for the benchmarks
+- `httpserver`: a bpf-mcp --http process on 127.0.0.1 and raw HTTP/1.1 requests to it,
+  for the benchmarks of hostile clients and of misses
 """

@@ -26,7 +26,7 @@ def build_view(sysroot: Path) -> View:
     config = Config(sysroot=sysroot)
     tracefs_root = locate(config)
     events = list(parse_available_events((tracefs_root / "available_events").read_text()))
-    records, _ = read_batch(tracefs_root, events)
+    records, broken = read_batch(sysroot, tracefs_root, events)
     kallsyms = parse_kallsyms((sysroot / "proc/kallsyms").read_text())
     btf = parse_btf((sysroot / "sys/kernel/btf/vmlinux").read_bytes())
     now = time.time()
@@ -34,7 +34,7 @@ def build_view(sysroot: Path) -> View:
         indexes=Indexes.of(
             {
                 Source.TRACEFS: TracefsIndex.build(
-                    [TracefsChunk(str(tracefs_root), tuple(records))]
+                    [TracefsChunk(str(tracefs_root), tuple(records), tuple(broken))]
                 ),
                 Source.KALLSYMS: KallsymsIndex.build([kallsyms]),
                 Source.BTF: BtfIndex.build([btf]),

@@ -3,9 +3,10 @@
 from bpf_mcp.tracefs.errors import FormatError
 from bpf_mcp.tracefs.events import parse_available_events
 from bpf_mcp.tracefs.format import EventFormat, Field, parse_format
-from bpf_mcp.tracefs.records import TracefsChunk, TracepointRecord
+from bpf_mcp.tracefs.records import BrokenEvent, TracefsChunk, TracepointRecord
 
 __all__ = [
+    "BrokenEvent",
     "EventFormat",
     "Field",
     "FormatError",

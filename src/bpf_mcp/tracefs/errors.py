@@ -6,9 +6,10 @@ from __future__ import annotations
 class FormatError(Exception):
     """Text from tracefs does not have the shape the kernel writes.
 
-    The message says where (a 1-based line number) and what was expected there. `line` holds
-    that number, or None when the problem is not tied to one line. The parsers raise nothing
-    else for bad input.
+    The message says where (a 1-based line number) and what was expected there, never what
+    the text holds: the file may be anything put where a kernel file belongs, and messages
+    reach logs and clients. `line` holds that number, or None when the problem is not tied
+    to one line. The parsers raise nothing else for bad input.
     """
 
     def __init__(self, message: str, *, line: int | None = None) -> None:
@@ -16,8 +17,8 @@ class FormatError(Exception):
         self.line = line
 
 
-def excerpt(text: str, limit: int = 60) -> str:
-    """`text` quoted for an error message, cut short when long."""
-    if len(text) > limit:
-        return repr(text[:limit]) + "..."
-    return repr(text)
+def shape(text: str) -> str:
+    """What an error message says it got instead of `text`: its length, never its content."""
+    if not text or text.isspace():
+        return "nothing"
+    return f"other text ({len(text)} characters)"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bpf_mcp.tracefs.errors import FormatError, excerpt
+from bpf_mcp.tracefs.errors import FormatError, shape
 
 
 def parse_available_events(text: str) -> tuple[tuple[str, str], ...]:
@@ -19,13 +19,11 @@ def parse_available_events(text: str) -> tuple[tuple[str, str], ...]:
             continue
         category, colon, event = line.partition(":")
         if not colon:
-            raise FormatError(f"expected 'category:event', got {excerpt(line)}", line=number)
+            raise FormatError(f"expected 'category:event', got {shape(line)}", line=number)
         for what, name in (("category", category), ("event", event)):
             problem = _path_component_problem(name)
             if problem:
-                raise FormatError(
-                    f"{what} name {excerpt(name)} in {excerpt(line)} {problem}", line=number
-                )
+                raise FormatError(f"the {what} name {problem}", line=number)
         pairs.append((category, event))
     return tuple(pairs)
 

@@ -23,7 +23,7 @@ import re
 
 import attrs
 
-from bpf_mcp.tracefs.errors import FormatError, excerpt
+from bpf_mcp.tracefs.errors import FormatError, shape
 
 
 @attrs.frozen
@@ -133,10 +133,10 @@ def parse_any(text: str) -> EventFormat:
     lines = text.split("\n")
     name = _header_value(lines, 0, _NAME_PREFIX)
     if not name or any(char.isspace() for char in name):
-        raise FormatError(f"expected an event name after 'name:', got {excerpt(name)}", line=1)
+        raise FormatError(f"expected an event name after 'name:', got {shape(name)}", line=1)
     event_id = _uint(_header_value(lines, 1, _ID_PREFIX), "the event ID", 2)
     if len(lines) < 3 or lines[2].strip() != _FORMAT_LINE:
-        got = excerpt(lines[2]) if len(lines) >= 3 else "the end of the text"
+        got = shape(lines[2]) if len(lines) >= 3 else "the end of the text"
         raise FormatError(f"expected 'format:', got {got}", line=3)
 
     fields: list[Field] = []
@@ -153,7 +153,7 @@ def parse_any(text: str) -> EventFormat:
             print_fmt = rest.removeprefix(" ").removesuffix("\n")
             return EventFormat(name=name, id=event_id, fields=tuple(fields), print_fmt=print_fmt)
         raise FormatError(
-            f"expected a 'field:' line or 'print fmt:', got {excerpt(line)}", line=index + 1
+            f"expected a 'field:' line or 'print fmt:', got {shape(line)}", line=index + 1
         )
     raise FormatError("expected 'print fmt:' before the end of the text", line=len(lines))
 
@@ -163,13 +163,13 @@ def _header_value(lines: list[str], index: int, prefix: str) -> str:
         raise FormatError(f"expected {prefix!r}, got the end of the text", line=index + 1)
     line = lines[index]
     if not line.startswith(prefix):
-        raise FormatError(f"expected {prefix!r}, got {excerpt(line)}", line=index + 1)
+        raise FormatError(f"expected {prefix!r}, got {shape(line)}", line=index + 1)
     return line[len(prefix) :].strip()
 
 
 def _uint(value: str, what: str, line: int) -> int:
     if not _UINT.fullmatch(value):
-        raise FormatError(f"expected a decimal number for {what}, got {excerpt(value)}", line=line)
+        raise FormatError(f"expected a decimal number for {what}, got {shape(value)}", line=line)
     return int(value)
 
 
@@ -225,14 +225,14 @@ def _field_parts(text: str) -> tuple[str, dict[str, int]]:
     """The declaration and the numbers of a field line in any spacing, with unknown keys."""
     parts = text.split(";")
     if len(parts) < 2 or parts[-1].strip():
-        raise _FieldError(f"expected the field line to end with ';', got {excerpt(parts[-1])}")
+        raise _FieldError(f"expected the field line to end with ';', got {shape(parts[-1])}")
     attributes: dict[str, str] = {}
     for part in parts[1:-1]:
         key, colon, value = part.strip().partition(":")
         if not colon or not key:
-            raise _FieldError(f"expected 'key:value;', got {excerpt(part.strip())}")
+            raise _FieldError(f"expected 'key:value;', got {shape(part.strip())}")
         if key in attributes:
-            raise _FieldError(f"{key!r} appears twice in the field line")
+            raise _FieldError("a key appears twice in the field line")
         attributes[key] = value.strip()
     values: dict[str, int] = {}
     for key in ("offset", "size", "signed"):
@@ -240,11 +240,11 @@ def _field_parts(text: str) -> tuple[str, dict[str, int]]:
             raise _FieldError(f"expected '{key}:' in the field line")
         if not _UINT.fullmatch(attributes[key]):
             raise _FieldError(
-                f"expected a decimal number for {key!r}, got {excerpt(attributes[key])}"
+                f"expected a decimal number for {key!r}, got {shape(attributes[key])}"
             )
         values[key] = int(attributes[key])
     if values["signed"] not in (0, 1):
-        raise _FieldError(f"expected 'signed:' to be 0 or 1, got {values['signed']}")
+        raise _FieldError("expected 'signed:' to be 0 or 1")
     return parts[0][len(_FIELD_PREFIX) :], values
 
 
@@ -253,7 +253,7 @@ def _parse_declaration(declaration: str) -> tuple[str, str, int | None, bool]:
     match = name_and_dims(declaration)
     base_type = declaration[: match.start()].rstrip() if match else ""
     if match is None or not base_type:
-        raise _FieldError(f"expected a C declaration 'type name', got {excerpt(declaration)}")
+        raise _FieldError(f"expected a C declaration 'type name', got {shape(declaration)}")
     name = match.group(1)
     c_type = base_type + _normalized_dims(match.group(2))
     data_loc = base_type.split(None, 1)[0] in _LOCATION_KEYWORDS

@@ -22,8 +22,18 @@ class TracepointRecord:
 
 
 @attrs.frozen
+class BrokenEvent:
+    """An event `available_events` lists whose format file could not be read or parsed."""
+
+    name: str
+    reason: str
+
+
+@attrs.frozen
 class TracefsChunk:
-    """What the tracefs reader sends: where it read, and a batch of events."""
+    """What the tracefs reader sends: where it read, a batch of events, and the events of
+    the batch whose format failed."""
 
     mount: str
     records: tuple[TracepointRecord, ...]
+    broken: tuple[BrokenEvent, ...] = ()

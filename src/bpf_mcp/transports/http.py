@@ -15,6 +15,13 @@ sending would lose the answer.
 
 The session manager runs in our own nursery rather than in an ASGI lifespan, so cancelling
 `serve_http` ends open SSE streams at once instead of after hypercorn's graceful timeout.
+
+Nothing a client does holds the server's resources for ever: at most `max_connections`
+connections are open at once (`accept.serve_capped`), headers must arrive within
+hypercorn's keep-alive timeout, a body within `body_timeout` (408), a GET stream on which
+nothing is sent is closed after `stream_idle_timeout`, and at most `max_sessions`
+sessions are open: when a client opens one more, the least recently used idle session is
+closed (`sessions.SessionTable`), and sessions idle for `session_idle_timeout` end.
 """
 
 from __future__ import annotations
@@ -23,14 +30,15 @@ import enum
 import json
 import logging
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import hypercorn.config
-import hypercorn.trio
 import mcp_types as types
 import trio
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -38,19 +46,25 @@ from starlette.types import Message, Receive, Scope, Send
 from ..api import BpfMcp
 from ..convert import unstructure
 from ..errors import BpfMcpError
+from .accept import connection_limit, serve_capped
 from .objects import ObjectAccess
 from .policy import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_SESSIONS,
     DEFAULT_PATH,
+    DEFAULT_SESSION_IDLE_TIMEOUT,
     BearerToken,
     Gate,
     HttpAddress,
     authority,
+    check_allowed_hosts,
     hosts_allowed,
     is_loopback,
     origins_allowed,
 )
 from .protocol import body_rejection
 from .server import build_server
+from .sessions import SessionTable
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +80,14 @@ it (413, 401, 404, ...). A longer body is answered with `connection: close` inst
 DRAIN_TIMEOUT = 5.0
 """Seconds spent dropping such a body before answering anyway, with `connection: close`."""
 HEALTH_TIMEOUT = 5.0
+BODY_TIMEOUT = 10.0
+"""Seconds a request body may take to arrive, whole; then 408 and the connection closes."""
+STREAM_IDLE_TIMEOUT = 300.0
+"""Seconds a GET stream stays open with nothing sent on it (a client reopens it)."""
+SESSION_HEADROOM = 16
+"""Sessions the SDK may hold past `max_sessions` while new ones open at the same moment."""
+_SESSION_HEADER = b"mcp-session-id"
+_VERSION_HEADER = b"mcp-protocol-version"
 
 
 async def _respond(
@@ -75,7 +97,10 @@ async def _respond(
     headers: Sequence[tuple[bytes, bytes]] = (),
     *,
     head_only: bool = False,
+    more: bool = False,
 ) -> None:
+    """Send a whole JSON response (`more`: all of it, but the response left open, to be
+    ended by an empty last body message)."""
     data = json.dumps(body, separators=(",", ":")).encode()
     await send(
         {
@@ -89,7 +114,9 @@ async def _respond(
             ],
         }
     )
-    await send({"type": "http.response.body", "body": b"" if head_only else data})
+    await send(
+        {"type": "http.response.body", "body": b"" if head_only else data, "more_body": more}
+    )
 
 
 def _json_rpc_error(code: int, message: str) -> dict[str, Any]:
@@ -105,6 +132,8 @@ class BodyEnd(enum.Enum):
     """Abandoned past `MAX_DRAIN` bytes or `DRAIN_TIMEOUT`: answer with connection: close."""
     GONE = "gone"
     """The client disconnected: nobody to answer."""
+    LATE = "late"
+    """Not all there within the body timeout: answer 408 with connection: close."""
 
 
 async def drop_body(receive: Receive, *, more: bool = True) -> BodyEnd:
@@ -124,20 +153,48 @@ async def drop_body(receive: Receive, *, more: bool = True) -> BodyEnd:
     return BodyEnd.CUT
 
 
-async def receive_body(receive: Receive, limit: int) -> tuple[bytes | None, BodyEnd]:
-    """The whole request body, or None when it is longer than `limit` bytes; and how
-    reading ended. The rest of a body over the limit is dropped (`drop_body`), not kept."""
+async def receive_body(
+    receive: Receive, limit: int, deadline: float
+) -> tuple[bytes | None, BodyEnd]:
+    """The whole request body, or None when it is longer than `limit` bytes or did not
+    arrive by `deadline` (trio's clock: LATE); and how reading ended. The rest of a body
+    over the limit is dropped (`drop_body`), not kept."""
     kept = bytearray()
     more = True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None, BodyEnd.GONE
-        kept += message.get("body", b"")
-        more = message.get("more_body", False)
-        if len(kept) > limit:
-            return None, await drop_body(receive, more=more)
-    return bytes(kept), BodyEnd.COMPLETE
+    with trio.move_on_at(deadline):
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None, BodyEnd.GONE
+            kept += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(kept) > limit:
+                return None, await drop_body(receive, more=more)
+        return bytes(kept), BodyEnd.COMPLETE
+    return None, BodyEnd.LATE
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The first value of header `name` (lower case), or None."""
+    return next((v.decode("latin-1") for k, v in scope["headers"] if k == name), None)
+
+
+def _content_length(scope: Scope) -> int | None:
+    value = _header(scope, b"content-length")
+    return int(value) if value is not None and value.strip().isdigit() else None
+
+
+def _local(scope: Scope) -> str | None:
+    """'address:port' the connection reached, as a Host header would write it."""
+    server = scope.get("server")
+    if not server or server[1] is None:
+        return None
+    return authority(str(server[0]), int(server[1]))
+
+
+def _only_comments(body: bytes) -> bool:
+    """Whether an SSE body holds nothing but comments (keep-alive pings)."""
+    return all(not line or line.startswith(b":") for line in body.splitlines())
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:
@@ -164,6 +221,17 @@ def closing_connection(send: Send) -> Send:
     return closing_send
 
 
+def _status_of(send: Send, status: list[int]) -> Send:
+    """`send` that appends the response's status to `status`."""
+
+    async def watching(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+        await send(message)
+
+    return watching
+
+
 def _overall(states: Iterable[str]) -> str:
     states = set(states)
     if "failed" in states:
@@ -182,11 +250,18 @@ class _HttpApp:
         path: str,
         token: BearerToken | None,
         max_body_size: int,
+        *,
+        body_timeout: float = BODY_TIMEOUT,
+        stream_idle_timeout: float = STREAM_IDLE_TIMEOUT,
+        sessions: SessionTable | None = None,
     ) -> None:
         self.handle = handle
         self.path = path
         self.token = token
         self.max_body_size = max_body_size
+        self.body_timeout = body_timeout
+        self.stream_idle_timeout = stream_idle_timeout
+        self.sessions = sessions
         self.manager: StreamableHTTPSessionManager | None = None
         self.gate: Gate | None = None
         self.ready = trio.Event()
@@ -213,7 +288,7 @@ class _HttpApp:
             if scope["method"] == "POST":
                 await self._post(scope, receive, send)
             else:
-                await self.manager.handle_request(scope, receive, send)
+                await self._to_session(scope, receive, send)
             return
         # Answered without reading the body: read it first, or the answer may be lost.
         end = await drop_body(receive)
@@ -237,6 +312,7 @@ class _HttpApp:
             host=headers.get("host"),
             origin=headers.get("origin"),
             authorization=headers.get("authorization"),
+            local=_local(scope),
         )
         if refused is not None:
             return JSONResponse(refused.body, refused.status, dict(refused.headers))
@@ -251,19 +327,25 @@ class _HttpApp:
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A POST to the MCP endpoint: the body read whole and checked, then given to the
-        SDK; 413 past `max_body_size`, 400 with the JSON-RPC error when it is not one
-        JSON-RPC message."""
-        assert self.manager is not None
-        body, end = await receive_body(receive, self.max_body_size)
+        SDK; 413 past `max_body_size` (at once when Content-Length says so), 408 when the
+        body takes longer than `body_timeout`, 400 with the JSON-RPC error when it is not
+        one JSON-RPC message."""
+        length = _content_length(scope)
+        if length is not None and length > self.max_body_size:
+            await self._too_large(send, drop=receive)
+            return
+        deadline = trio.current_time() + self.body_timeout
+        body, end = await receive_body(receive, self.max_body_size, deadline)
         if end is BodyEnd.GONE:
             return
-        if body is None:
-            message = f"Invalid Request: the body is longer than {self.max_body_size} bytes"
+        if end is BodyEnd.LATE:
+            message = f"Invalid Request: the body did not arrive within {self.body_timeout:g} s"
             await _respond(
-                send if end is BodyEnd.COMPLETE else closing_connection(send),
-                413,
-                _json_rpc_error(types.INVALID_REQUEST, message),
+                closing_connection(send), 408, _json_rpc_error(types.INVALID_REQUEST, message)
             )
+            return
+        if body is None:
+            await self._too_large(send if end is BodyEnd.COMPLETE else closing_connection(send))
             return
         error = body_rejection(body)
         if error is not None:
@@ -271,7 +353,131 @@ class _HttpApp:
                 send, 400, error.model_dump(mode="json", by_alias=True, exclude_unset=True)
             )
             return
-        await self.manager.handle_request(scope, _replaying(body, receive), send)
+        await self._to_session(scope, _replaying(body, receive), send)
+
+    async def _too_large(self, send: Send, *, drop: Receive | None = None) -> None:
+        """Answer 413. With `drop`, at once, before the body: the answer is sent whole,
+        the body then read and dropped as it comes (bounded, see `drop_body`), and only
+        then is the response ended, because hypercorn closes a connection whose response
+        ends before its request was read; so a connection whose body was read whole
+        serves the next request, and one cut short closes after the client has the
+        answer."""
+        message = f"Invalid Request: the body is longer than {self.max_body_size} bytes"
+        body = _json_rpc_error(types.INVALID_REQUEST, message)
+        if drop is None:
+            await _respond(send, 413, body)
+            return
+        await _respond(send, 413, body, more=True)
+        await drop_body(drop)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _to_session(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Hand a request to the SDK, keeping the session table: a request that may open a
+        session first makes room for it; a GET stream is closed when idle."""
+        assert self.manager is not None
+        table = self.sessions
+        session = _header(scope, _SESSION_HEADER)
+        if table is None or (session is None and not self._may_open_session(scope)):
+            await self.manager.handle_request(scope, receive, send)
+            return
+        if session is None:
+            for stale in table.to_close(trio.current_time()):
+                await self._close_session(stale)
+            if table.full():
+                message = (
+                    f"Too many open sessions: all {table.limit} are answering requests;"
+                    " try again in a moment"
+                )
+                await _respond(send, 503, _json_rpc_error(types.INTERNAL_ERROR, message))
+                return
+            await self.manager.handle_request(scope, receive, self._noting_session(send))
+            return
+        listening = scope["method"] == "GET"
+        status: list[int] = []
+        table.began(session, trio.current_time(), listening=listening)
+        try:
+            if listening:
+                await self._listen(scope, receive, send)
+            else:
+                await self.manager.handle_request(scope, receive, _status_of(send, status))
+        finally:
+            table.ended(session, trio.current_time(), listening=listening)
+        if scope["method"] == "DELETE" and status and status[0] < 400:
+            table.closed(session)
+
+    @staticmethod
+    def _may_open_session(scope: Scope) -> bool:
+        """A POST without a session id in the handshake era (the 2026 era has none)."""
+        version = _header(scope, _VERSION_HEADER)
+        return scope["method"] == "POST" and (
+            version is None or version in HANDSHAKE_PROTOCOL_VERSIONS
+        )
+
+    def _noting_session(self, send: Send) -> Send:
+        """`send` that records the session a successful answer opens."""
+        assert self.sessions is not None
+        table = self.sessions
+
+        async def noting(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                for key, value in message.get("headers", ()):
+                    if key.lower() == _SESSION_HEADER:
+                        table.opened(value.decode("latin-1"), trio.current_time())
+            await send(message)
+
+        return noting
+
+    async def _close_session(self, session: str) -> None:
+        """End `session` as its client's DELETE would, through the SDK."""
+        assert self.manager is not None
+        scope: Scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "DELETE",
+            "scheme": "http",
+            "path": self.path,
+            "raw_path": self.path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(_SESSION_HEADER, session.encode("latin-1"))],
+            "client": None,
+            "server": None,
+        }
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def ignore(message: Message) -> None:
+            pass
+
+        log.info("closing the least recently used idle session to make room")
+        await self.manager.handle_request(scope, receive, ignore)
+
+    async def _listen(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A GET stream, ended when `stream_idle_timeout` passes with nothing but
+        keep-alive comments sent on it."""
+        assert self.manager is not None
+        response = {"started": False, "ended": False}
+        with trio.CancelScope() as idle:
+            idle.deadline = trio.current_time() + self.stream_idle_timeout
+
+            async def sending(message: Message) -> None:
+                if message["type"] != "http.response.body" or not _only_comments(
+                    message.get("body", b"")
+                ):
+                    idle.deadline = trio.current_time() + self.stream_idle_timeout
+                await send(message)
+                if message["type"] == "http.response.start":
+                    response["started"] = True
+                elif not message.get("more_body", False):
+                    response["ended"] = True
+
+            await self.manager.handle_request(scope, receive, sending)
+        if idle.cancelled_caught and response["started"] and not response["ended"]:
+            # End the stream as a finished response, not a cut connection: the client
+            # sees the stream end and may open another.
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _health(self, scope: Scope, send: Send) -> None:
         method = scope["method"]
@@ -348,24 +554,36 @@ async def serve_http(
     json_response: bool = False,
     max_body_size: int = MAX_BODY_SIZE,
     tools: Sequence[str] | None = None,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    max_sessions: int = DEFAULT_MAX_SESSIONS,
+    session_idle_timeout: float = DEFAULT_SESSION_IDLE_TIMEOUT,
+    body_timeout: float = BODY_TIMEOUT,
+    stream_idle_timeout: float = STREAM_IDLE_TIMEOUT,
     task_status: trio.TaskStatus[HttpAddress] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve MCP over Streamable HTTP at `http://host:port{path}` until cancelled.
 
     Reports the bound `HttpAddress` through `task_status.started` once connections are
     answered (port 0 picks a free port). Requests whose Host is not one of the bound
-    address's names (or `allowed_hosts`) get 421, unless they carry the valid bearer token;
-    an Origin not among the server's own or `allowed_origins`, 403. With `token`, every
-    request must carry `Authorization: Bearer <token>` or gets 401. `tools` offers only the
-    named tools. Bodies over `max_body_size` bytes get 413; a POST body that is not one
-    JSON-RPC message gets 400 with the JSON-RPC error (-32700, -32600 or -32602) as over
-    stdio. `/healthz` answers
-    per-source status as JSON.
+    address's names, the address the connection reached, or `allowed_hosts` get 421,
+    unless they carry the valid bearer token; an Origin not among the server's own or
+    `allowed_origins`, 403. With `token`, every request must carry `Authorization: Bearer
+    <token>` or gets 401. `tools` offers only the named tools. Bodies over `max_body_size`
+    bytes get 413 (at once when Content-Length says so), bodies slower than `body_timeout`
+    seconds 408; a POST body that is not one JSON-RPC message gets 400 with the JSON-RPC
+    error (-32700, -32600 or -32602) as over stdio. `/healthz` answers per-source status.
+
+    At most `max_connections` connections are open at once (fewer when the descriptor
+    limit leaves less room beside those kept for the readers), and at most `max_sessions`
+    sessions: one more closes the least recently used idle session; a session ends after
+    `session_idle_timeout` seconds without a request, a GET stream after
+    `stream_idle_timeout` seconds with nothing sent.
 
     Raises ValueError, before binding, for a non-loopback `host` without `token` unless
-    `insecure_no_auth`; OSError when the address cannot be bound. Cancellation closes every
-    session and open stream at once.
+    `insecure_no_auth`, or an `allowed_hosts` entry that is a wildcard; OSError when the
+    address cannot be bound. Cancellation closes every session and open stream at once.
     """
+    check_allowed_hosts(allowed_hosts)
     bearer = BearerToken(token) if token is not None else None
     if bearer is None and not is_loopback(host):
         if not insecure_no_auth:
@@ -378,12 +596,24 @@ async def serve_http(
             " kernel's BPF facilities",
             host,
         )
-    app = _HttpApp(handle, path, bearer, max_body_size)
+    sessions = None if stateless else SessionTable(max_sessions, session_idle_timeout)
+    app = _HttpApp(
+        handle,
+        path,
+        bearer,
+        max_body_size,
+        body_timeout=body_timeout,
+        stream_idle_timeout=stream_idle_timeout,
+        sessions=sessions,
+    )
     config = _hypercorn_config(host, port)
+    limit = connection_limit(max_connections)
     started = False
     try:
         async with trio.open_nursery() as nursery:
-            binds: list[str] = await nursery.start(hypercorn.trio.serve, app, config)
+            binds: list[str] = await nursery.start(
+                partial(serve_capped, app, config, max_connections=limit)
+            )
             started = True
             bound = _bound_address(binds)
             hosts = hosts_allowed(host, bound, allowed_hosts)
@@ -398,6 +628,8 @@ async def serve_http(
                 stateless=stateless,
                 security_settings=settings,
                 max_request_body_size=max_body_size,
+                session_idle_timeout=session_idle_timeout,
+                max_sessions=max_sessions + SESSION_HEADROOM,
             )
             async with manager.run():
                 app.start(manager, gate)

@@ -13,6 +13,12 @@ from typing import NamedTuple
 import attrs
 
 DEFAULT_PATH = "/mcp"
+DEFAULT_MAX_CONNECTIONS = 256
+"""Connections open at once; more wait in the listen backlog."""
+DEFAULT_MAX_SESSIONS = 128
+"""Sessions open at once; one more closes the least recently used idle one."""
+DEFAULT_SESSION_IDLE_TIMEOUT = 1800.0
+"""Seconds a session lives with no request in flight."""
 
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 _WILDCARDS = ("0.0.0.0", "::", "")
@@ -79,6 +85,20 @@ def hosts_allowed(
     return result
 
 
+def check_allowed_hosts(extra: Iterable[str]) -> None:
+    """Raise ValueError for an --allow-host entry that is not one Host value: `*` (or any
+    `*` but a final `:*` for any port) would be taken for a name and match nothing, and
+    allowing every Host would switch off the DNS-rebinding protection. Sending the bearer
+    token is how a client may use any Host."""
+    for entry in extra:
+        if "*" in entry.removesuffix(":*") or not entry.removesuffix(":*"):
+            raise ValueError(
+                f"--allow-host {entry!r}: give a host name or address, with a port or ':*'"
+                " for any port (e.g. 'myhost:*'); there is no wildcard for every host: a"
+                " request that carries the bearer token is served whatever its Host"
+            )
+
+
 def origins_allowed(hosts: Iterable[str], extra: Iterable[str] = ()) -> list[str]:
     """Origin header values accepted: the server's own `http://` origins, then `extra`."""
     result = [f"http://{h}" for h in hosts if not h.endswith(":*")]
@@ -128,6 +148,25 @@ def _shown(value: str) -> str:
     return text if len(text) <= 100 else text[:97] + "..."
 
 
+def _same_address(host: str, local: str | None) -> bool:
+    """Whether the Host value `host` names `local`, the address and port the connection
+    reached (an IPv4 address reached over an IPv6 socket counts as itself)."""
+    if local is None:
+        return False
+    wanted_host, _, wanted_port = local.rpartition(":")
+    name, _, port = host.rpartition(":")
+    if port != wanted_port:
+        return False
+    try:
+        address = ipaddress.ip_address(name.strip("[]"))
+        reached = ipaddress.ip_address(wanted_host.strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(reached, ipaddress.IPv6Address) and reached.ipv4_mapped is not None:
+        reached = reached.ipv4_mapped
+    return address == reached
+
+
 def _listed(value: str, allowed: Iterable[str]) -> bool:
     """Whether `value` is among `allowed`, ignoring case; `name:*` allows any port."""
     folded = value.lower()
@@ -147,6 +186,9 @@ class Gate:
     carries the valid bearer token cannot come from such a page (the page does not know
     the token), so with a token its Host is not checked: the server may then be reached by
     any name or mapped port (a container's `-p 127.0.0.1:18404:1337`). Its Origin still is.
+    A Host that is the very address and port the connection reached (`local`) is an
+    address, not a name an attacker controls: it is allowed too, so a server bound to
+    every interface (0.0.0.0) answers clients that use any of the machine's addresses.
     """
 
     hosts: tuple[str, ...]
@@ -154,11 +196,18 @@ class Gate:
     token: BearerToken | None
 
     def refusal(
-        self, *, host: str | None, origin: str | None, authorization: str | None
+        self,
+        *,
+        host: str | None,
+        origin: str | None,
+        authorization: str | None,
+        local: str | None = None,
     ) -> Refusal | None:
-        """The refusal of a request with these headers, or None to serve it."""
+        """The refusal of a request with these headers, reaching the address `local`
+        ('address:port', when known), or None to serve it."""
         authorized = self.token is not None and self.token.matches(authorization)
-        if not authorized and (host is None or not _listed(host, self.hosts)):
+        listed = host is not None and (_listed(host, self.hosts) or _same_address(host, local))
+        if not authorized and not listed:
             shown = "no Host header" if host is None else f"Host {_shown(host)!r}"
             return Refusal(
                 421,

@@ -18,6 +18,7 @@ from ...errors import SourceError, SourceFailure
 from ...loaded import BpfUnavailable, Kind, LoadedBpf
 from ...sources import Source
 from ..base import Emit, Loaded, in_thread, read_bytes
+from ..sysroot import WHOLE_SYSTEM
 from .scan import list_ids, snapshot
 from .syscall import BpfCalls, LibcBpf
 
@@ -33,10 +34,16 @@ CAPTURED_NOTE = (
 
 def is_live(sysroot: Path, mounts: Path = Path("/proc/self/mounts")) -> bool:
     """True when `sysroot`'s proc is a mounted procfs (the running system's, or a host's
-    mounted into a container), not files captured from one."""
+    mounted into a container), not files captured from one. A proc that is a link leading
+    out of the sysroot (to this machine's /proc, say) is not: nothing is read outside it."""
     proc = os.path.realpath(sysroot / "proc")
-    if proc == "/proc":
-        return True
+    if sysroot == WHOLE_SYSTEM:
+        return proc == "/proc" or _mounted_procfs(proc, mounts)
+    inside = os.path.realpath(sysroot).rstrip("/") + "/"
+    return proc.startswith(inside) and _mounted_procfs(proc, mounts)
+
+
+def _mounted_procfs(proc: str, mounts: Path) -> bool:
     try:
         text = mounts.read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -49,7 +56,7 @@ def is_live(sysroot: Path, mounts: Path = Path("/proc/self/mounts")) -> bool:
 
 def _stats_text(config: Config) -> bytes:
     try:
-        return read_bytes(config.path(STATS_PATH))
+        return read_bytes(config.path(STATS_PATH), root=config.sysroot)
     except OSError:
         return b""
 
