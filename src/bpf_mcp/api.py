@@ -63,6 +63,9 @@ from .sources import Source
 
 INBOX_SIZE = 64
 
+KernelFacts = tuple[str | None, str | None, dict[Source, str]]
+"""A kernel's release, architecture, and the sources it lacks with why."""
+
 R = TypeVar("R")
 
 
@@ -130,6 +133,9 @@ class BpfMcp:
         self._specs = {spec.name: spec for spec in config.kernels}
         self._loaded: OrderedDict[str, _Loaded] = OrderedDict()
         self._starting: dict[str, trio.Event] = {}
+        self._facts: dict[
+            str, tuple[int | None, tuple[str | None, str | None, dict[Source, str]]]
+        ] = {}
 
     async def query(self, query: Query[R], kernel: str = LOCAL_KERNEL) -> R:
         """Answer one query (a value from `bpf_mcp.queries`) about `kernel` (the running
@@ -143,7 +149,8 @@ class BpfMcp:
         nothing is logged here. Cancellation is safe: the router's late answer is dropped.
         """
         if isinstance(query, ListKernels):
-            return cast(R, self.kernels())
+            # It reads each snapshot's manifest (once): off the event loop.
+            return cast(R, await trio.to_thread.run_sync(self.kernels))
         if isinstance(query, CompareKernels | CompareTypeAcross):
             return cast(R, await self._compare(query))
         if isinstance(query, CheckBpfObject | CheckBpftraceScript) and query.kernels:
@@ -192,7 +199,7 @@ class BpfMcp:
         for spec in self._specs.values():
             error = None
             try:
-                release, arch, missing = facts_of(self.config, spec)
+                release, arch, missing = self._facts_of(spec)
             except (BpfMcpError, OSError) as exc:
                 release, arch, missing, error = None, None, {}, str(exc)
             _, absent = sources_of(spec.name, spec.kind, missing)
@@ -211,6 +218,18 @@ class BpfMcp:
         for given, why in self.config.refused_kernels:
             entries.append(KernelEntry(given, "refused", "", None, None, False, (), why))
         return KernelList(tuple(entries), len(entries), self.config.max_loaded_kernels)
+
+    def _facts_of(self, spec: KernelSpec) -> KernelFacts:
+        """`facts_of` a registered kernel, read once per version of its file."""
+        try:
+            stamp = spec.path.stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        found = self._facts.get(spec.name)
+        if found is None or found[0] != stamp:
+            found = (stamp, facts_of(self.config, spec))
+            self._facts[spec.name] = found
+        return found[1]
 
     async def _check_across(
         self, query: CheckBpfObject | CheckBpftraceScript, kernel: str
