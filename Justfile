@@ -28,11 +28,10 @@ fixtures: setup
     bash scripts/make_btf_fixtures.sh
 
 # Recapture fixtures/linux-6.12 from Debian's 6.12 cloud kernel package (apt-get download; needs bpftool, pahole, zstd).
-fixtures-6.12 PACKAGE="":
+fixtures-debian PACKAGE="":
     bash scripts/capture_debian_kernel.sh {{PACKAGE}}
 
-# Rebuild the preflight corpus (tests/preflight/objects/*.o) from tests/preflight/programs
-# with clang -target bpf against the captured kernel's BTF (needs clang, libbpf-dev, bpftool).
+# Rebuild tests/preflight/objects/*.o with clang -target bpf (needs clang, libbpf-dev, bpftool).
 preflight-corpus:
     bash scripts/build_preflight_corpus.sh
 

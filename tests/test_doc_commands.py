@@ -307,3 +307,20 @@ def test_the_architecture_layer_table_is_the_enforced_one() -> None:
     rows = [line.split("|")[2] for line in section.splitlines() if line.startswith("|")][2:]
     documented = [name for row in rows for name in INLINE.findall(row)]
     assert documented == [name for layer in LAYERS for name in layer]
+
+
+def test_the_justfile_parses() -> None:
+    import shutil
+    import subprocess
+
+    just = shutil.which("just") or str(Path(sys.executable).parent / "just")
+    if not Path(just).exists():
+        pytest.skip("just is not installed (the dev extra installs it)")
+    done = subprocess.run(
+        [just, "--justfile", str(REPO / "Justfile"), "--list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
