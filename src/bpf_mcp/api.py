@@ -131,6 +131,7 @@ class BpfMcp:
         self._nursery = nursery
         self._limiter = trio.CapacityLimiter(config.max_in_flight)
         self._specs = {spec.name: spec for spec in config.kernels}
+        self._refused = dict(config.refused_kernels)
         self._loaded: OrderedDict[str, _Loaded] = OrderedDict()
         self._starting: dict[str, trio.Event] = {}
         self._facts: dict[
@@ -240,6 +241,9 @@ class BpfMcp:
         result: BpfObjectCheck | BpftraceCheck = await self.query(single, kernel)
         across = []
         for name in dict.fromkeys(query.kernels):
+            if name == kernel:  # the check just made
+                across.append(KernelVerdict(name, result.verdict, _first_reason(result)))
+                continue
             try:
                 other: BpfObjectCheck | BpftraceCheck = await self.query(single, name)
             except BpfMcpError as exc:
@@ -289,9 +293,8 @@ class BpfMcp:
         if kernel == LOCAL_KERNEL:
             return self._inbox
         spec = self._specs.get(kernel)
-        refused = dict(self.config.refused_kernels)
-        if spec is None and kernel in refused:
-            raise NotFound(f"Kernel {kernel!r} was refused: {refused[kernel]}")
+        if spec is None and kernel in self._refused:
+            raise NotFound(f"Kernel {kernel!r} was refused: {self._refused[kernel]}")
         if spec is None:
             names = ", ".join([LOCAL_KERNEL, *self._specs])
             raise NotFound(f"No kernel is named {kernel[:80]!r}; list_kernels names them: {names}.")

@@ -10,7 +10,6 @@ that needs them answers that at once instead of looking for files that were neve
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,7 +18,7 @@ from .btf import BtfError
 from .btf.elf import btf_section, is_elf
 from .config import LOCAL_KERNEL, Config, KernelKind, KernelSpec
 from .errors import SourceFailure
-from .queries import KERNEL_NAME
+from .queries import KERNEL_NAME_RULE, is_kernel_name
 from .readers.base import Reader
 from .readers.btf import BtfReader
 from .readers.kallsyms import KallsymsReader
@@ -30,7 +29,6 @@ from .snapshot import open_snapshot, read_manifest
 from .sources import BTF_VMLINUX, Source
 from .system.shapes import is_release
 
-NAME = re.compile(KERNEL_NAME + r"\Z")
 BTF_MAGICS = (b"\x9f\xeb", b"\xeb\x9f")
 MAX_BTF_FILE = 512 * 1024 * 1024
 """Largest bare BTF or vmlinux file registered (a vmlinux with debug info is ~300 MB)."""
@@ -67,10 +65,8 @@ def parse_kernel_option(text: str, taken: Mapping[str, KernelSpec] = {}) -> Kern
     name, sep, raw = text.partition("=")
     if not sep or not raw:
         raise KernelOptionError(f"expected NAME=PATH, got {text[:80]!r}")
-    if not NAME.match(name):
-        raise KernelOptionError(
-            f"kernel name {name[:80]!r} must be 1-64 letters, digits, '.', '_' or '-'"
-        )
+    if not is_kernel_name(name):
+        raise KernelOptionError(f"kernel name {name[:80]!r} must be {KERNEL_NAME_RULE}")
     if name == LOCAL_KERNEL:
         raise KernelOptionError(f"'{LOCAL_KERNEL}' is the running kernel's name; pick another")
     if name in taken:

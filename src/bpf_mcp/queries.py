@@ -41,16 +41,49 @@ class Query(Generic[R]):
 
 MAX_LIMIT = 1000
 MAX_COMPARED = 16
-KERNEL_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+MAX_KERNEL_NAME = 64
+_KERNEL_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_KERNEL_NAME - 1}}}\Z")
+KERNEL_NAME_RULE = f"1-{MAX_KERNEL_NAME} letters, digits, '.', '_' or '-'"
 """What a kernel name may be (`local`, or a name given with --kernel NAME=PATH)."""
 
 
-def _KERNEL_NAME(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str) or not re.fullmatch(KERNEL_NAME, value):
+def is_kernel_name(value: object) -> bool:
+    """Whether `value` is a string a kernel can be named."""
+    return isinstance(value, str) and _KERNEL_NAME.match(value) is not None
+
+
+def _kernel_name(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not is_kernel_name(value):
         raise ValueError(
-            f"{attribute.name}: a kernel name is 1-64 letters, digits, '.', '_' or '-'"
-            " (list_kernels names them)"
+            f"{attribute.name}: a kernel name is {KERNEL_NAME_RULE} (list_kernels names them)"
         )
+
+
+def _kernel_field(what: str) -> Any:
+    return attrs.field(
+        validator=_kernel_name,
+        metadata=_doc(what, minLength=1, maxLength=MAX_KERNEL_NAME),
+    )
+
+
+def _kernels_field(what: str, *, minimum: int = 0) -> Any:
+    """A list of kernel names; optional (empty by default) unless `minimum` is given."""
+    bounds = {"minItems": minimum} if minimum else {}
+    default: Any = attrs.NOTHING if minimum else ()
+    return attrs.field(
+        default=default,
+        validator=[
+            attrs.validators.min_len(minimum),
+            attrs.validators.max_len(MAX_COMPARED),
+            attrs.validators.deep_iterable(_kernel_name),
+        ],
+        metadata=_doc(
+            what,
+            **bounds,
+            maxItems=MAX_COMPARED,
+            items={"minLength": 1, "maxLength": MAX_KERNEL_NAME},
+        ),
+    )
 
 
 MAX_PATTERN = 256
@@ -583,18 +616,8 @@ class CompareKernels(Query[rc.KernelComparison]):
     """What differs between two kernels (answered by the handle over both kernels'
     indexes)."""
 
-    a: str = attrs.field(
-        validator=_KERNEL_NAME,
-        metadata=_doc(
-            "Kernel compared from (list_kernels).",
-            minLength=1,
-            maxLength=64,
-        ),
-    )
-    b: str = attrs.field(
-        validator=_KERNEL_NAME,
-        metadata=_doc("Kernel compared to.", minLength=1, maxLength=64),
-    )
+    a: str = _kernel_field("Kernel compared from (list_kernels).")
+    b: str = _kernel_field("Kernel compared to.")
     what: Literal["types", "functions", "tracepoints"] = attrs.field(
         default="types",
         validator=attrs.validators.in_(("types", "functions", "tracepoints")),
@@ -627,18 +650,8 @@ class CompareKernels(Query[rc.KernelComparison]):
 class CompareTypeAcross(Query[rc.SideBySide]):
     """One type or function across kernels, side by side (answered by the handle)."""
 
-    kernels: tuple[str, ...] = attrs.field(
-        validator=[
-            attrs.validators.min_len(2),
-            attrs.validators.max_len(MAX_COMPARED),
-            attrs.validators.deep_iterable(_KERNEL_NAME),
-        ],
-        metadata=_doc(
-            "The kernels, in column order (names from list_kernels).",
-            minItems=2,
-            maxItems=MAX_COMPARED,
-            items={"minLength": 1, "maxLength": 64},
-        ),
+    kernels: tuple[str, ...] = _kernels_field(
+        "The kernels, in column order (names from list_kernels).", minimum=2
     )
     name: str = _name_field("A type or function name", "task_struct")
     kind: str | None = attrs.field(
@@ -702,18 +715,7 @@ class CheckBpfObject(Query[r.BpfObjectCheck]):
             maxLength=MAX_PATH,
         ),
     )
-    kernels: tuple[str, ...] = attrs.field(
-        default=(),
-        validator=[
-            attrs.validators.max_len(MAX_COMPARED),
-            attrs.validators.deep_iterable(_KERNEL_NAME),
-        ],
-        metadata=_doc(
-            "Also check these kernels ('across').",
-            maxItems=MAX_COMPARED,
-            items={"minLength": 1, "maxLength": 64},
-        ),
-    )
+    kernels: tuple[str, ...] = _kernels_field("Also check these kernels ('across').")
     relocations: Literal["problems", "all"] = attrs.field(
         default="problems",
         metadata=_doc("Relocations listed per program: 'problems' or 'all' (counts always)."),
@@ -741,15 +743,4 @@ class CheckBpftraceScript(Query[r.BpftraceCheck]):
             maxLength=MAX_SCRIPT,
         ),
     )
-    kernels: tuple[str, ...] = attrs.field(
-        default=(),
-        validator=[
-            attrs.validators.max_len(MAX_COMPARED),
-            attrs.validators.deep_iterable(_KERNEL_NAME),
-        ],
-        metadata=_doc(
-            "Also check these kernels ('across').",
-            maxItems=MAX_COMPARED,
-            items={"minLength": 1, "maxLength": 64},
-        ),
-    )
+    kernels: tuple[str, ...] = _kernels_field("Also check these kernels ('across').")

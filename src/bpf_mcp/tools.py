@@ -35,11 +35,10 @@ class ToolSpec:
         return output_schema(self.result)
 
 
-MAX_KERNEL_NAME = 64
 KERNEL_ARGUMENT: dict[str, Any] = {
     "type": "string",
     "minLength": 1,
-    "maxLength": MAX_KERNEL_NAME,
+    "maxLength": q.MAX_KERNEL_NAME,
     "description": "A kernel from list_kernels; default local.",
 }
 

@@ -51,6 +51,8 @@ from bpf_mcp.transports.protocol import tool_definition
 from bpf_mcp.transports.server import call_tool
 from tests.support import FIXTURE_ROOT
 
+from .support import initialize_request, rpc
+
 DEFAULT_BOUND = 16 * 1024
 ANY_BOUND = 64 * 1024
 TOOLS_LIST_BOUND = 24 * 1024
@@ -274,28 +276,13 @@ def test_every_tools_list_page_fits_a_64_kib_line() -> None:
     import subprocess
     import sys
 
-    lines = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "size-test", "version": "1"},
-            },
-        },
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
-    ]
+    lines = [initialize_request(), rpc("notifications/initialized", id=None)]
     # Pages are computed from the definitions alone: ask for each page the server offers.
     names: list[str] = []
     cursor: str | None = None
     for request_id in range(2, 12):
         params = {"cursor": cursor} if cursor else {}
-        script = [
-            *lines,
-            {"jsonrpc": "2.0", "id": request_id, "method": "tools/list", "params": params},
-        ]
+        script = [*lines, rpc("tools/list", params, id=request_id)]
         done = subprocess.run(
             [sys.executable, "-m", "bpf_mcp", "--sysroot", str(FIXTURE_ROOT)],
             input="".join(json.dumps(m) + "\n" for m in script),

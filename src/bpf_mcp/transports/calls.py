@@ -10,15 +10,14 @@ command can use it.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from ..api import BpfMcp
 from ..config import LOCAL_KERNEL
 from ..convert import Rendered, render, structure_arguments
 from ..errors import BpfMcpError, InvalidArgument
-from ..queries import KERNEL_NAME, CheckBpfObject, Query
-from ..tools import MAX_KERNEL_NAME, TOOLS_BY_NAME
+from ..queries import KERNEL_NAME_RULE, CheckBpfObject, Query, is_kernel_name
+from ..tools import TOOLS_BY_NAME
 from .budget import fit_to_budget
 from .objects import NO_OBJECTS, ObjectAccess, read_object_path
 
@@ -38,10 +37,10 @@ def kernel_argument(
     kernel = rest.pop("kernel")
     if kernel is None:  # null, like every optional argument, means left out
         return rest, LOCAL_KERNEL
-    if not isinstance(kernel, str) or not re.fullmatch(KERNEL_NAME, kernel):
+    if not is_kernel_name(kernel):
         raise InvalidArgument(
-            f"Invalid arguments: kernel: expected a kernel name (1-{MAX_KERNEL_NAME} letters,"
-            " digits, '.', '_' or '-'; list_kernels names them)."
+            f"Invalid arguments: kernel: expected a kernel name ({KERNEL_NAME_RULE};"
+            " list_kernels names them)."
         )
     return rest, kernel
 
